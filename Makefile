@@ -1,0 +1,59 @@
+# Two commands do all the set-up on a fresh machine:
+#   make lab    create .venv, install everything, open JupyterLab on the first notebook
+#   make test   the same install if needed, then every test, nbval on every notebook included
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+# The CIFAR-10 JPEG copy used where the original cannot be downloaded (see data/README.md).
+JPEG_TARBALL ?= ../shared/data/cifar10-jpeg.tar.gz
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: install lab test test-lib test-notebooks data execute bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
+	touch $@
+
+# Extract the JPEG copy of CIFAR-10 into an ignored folder, when the copy is there (development
+# machines and CI). On a user's machine the engine downloads the original through torchvision.
+data: data/cifar10-jpeg/.extracted
+
+data/cifar10-jpeg/.extracted:
+	@if [ -f "$(JPEG_TARBALL)" ]; then \
+	  mkdir -p data/cifar10-jpeg && tar -xzf "$(JPEG_TARBALL)" -C data/cifar10-jpeg && touch $@; \
+	else echo "no $(JPEG_TARBALL): CIFAR-10 will be downloaded by torchvision when needed"; fi
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
+
+# CI runs the CIFAR-10 notebook on the seconds-long smoke profile.
+test: install data
+	LRLIB_CIFAR_PROFILE=smoke $(PY) -m pytest tests notebooks $(NBVAL_FLAGS)
+
+test-lib: install
+	$(PY) -m pytest -q tests
+
+test-notebooks: install data
+	LRLIB_CIFAR_PROFILE=smoke $(PY) -m pytest -q $(NBVAL_FLAGS) notebooks
+
+# Re-execute notebooks in place, top to bottom in a fresh kernel, so committed outputs are what the
+# code produces: make execute NB=notebooks/02_step_decay.ipynb (default: all of them).
+NB ?= $(NOTEBOOKS)
+execute: install data
+	for nb in $(NB); do \
+	  LRLIB_CIFAR_PROFILE=$${LRLIB_CIFAR_PROFILE:-smoke} $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
+	done
+
+bench: install
+	$(PY) benchmarks/bench_schedules.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
