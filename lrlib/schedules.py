@@ -11,7 +11,8 @@ Conventions (where libraries disagree, this is what lrlib does and why):
   exactly what a PyTorch scheduler has set before the first update.
 * **Decays end at ``t = total_steps``.** ``cosine_annealing``, ``linear_decay``, ``polynomial_decay``
   reach their end value at ``t = total_steps`` and hold it afterwards (PyTorch's ``CosineAnnealingLR``
-  instead rises again after ``T_max``; holding is what a user who overshoots ``total_steps`` wants).
+  and Hugging Face's cosine schedule instead rise again after the end, because their cosine is
+  periodic; holding is what a user who overshoots ``total_steps`` wants).
   If you train for exactly N updates (t = 0..N-1) with ``total_steps=N``, the last update uses the
   value one step before the end, which is PyTorch's convention too.
 * **Warmup starts at ``start_lr`` (default 0) at t = 0 and reaches the peak at t = warmup_steps**,
@@ -88,19 +89,20 @@ def _as_steps(step) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------
-# Annealing functions: from `start` to `end` as `pct` goes from 0 to 1 (fastai's vocabulary)
+# Annealing functions: from `start` to `end` as `pct` goes from 0 to 1 (fastai's vocabulary).
+# Written so that pct = 0 gives `start` and pct = 1 gives `end` exactly, not to within rounding.
 
 def anneal_linear(start, end, pct):
-    return start + (end - start) * pct
+    return (1.0 - pct) * start + pct * end
 
 
 def anneal_cos(start, end, pct):
-    return end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1.0)
+    return anneal_linear(start, end, (1.0 - np.cos(np.pi * pct)) / 2.0)
 
 
 def anneal_sqrt(start, end, pct):
     """The "1 - sqrt" cooldown of warmup-stable-decay (Hägele et al., 2024)."""
-    return start + (end - start) * np.sqrt(pct)
+    return anneal_linear(start, end, np.sqrt(pct))
 
 
 _ANNEALERS = {"linear": anneal_linear, "cos": anneal_cos, "cosine": anneal_cos, "sqrt": anneal_sqrt}
