@@ -345,14 +345,13 @@ def _one_cycle_phases(total_steps, pct_start, three_phase):
 
 
 def _piecewise_anneal(t, ends, levels, anneal):
-    """Anneal levels[i] -> levels[i+1] between phase ends; t beyond the last end holds the last level."""
-    tf = np.minimum(t.astype(np.float64), ends[-1])
-    starts = [0.0] + ends[:-1]
-    out = np.empty(t.shape)
-    for i in reversed(range(len(ends))):  # each phase claims the steps up to its end
-        inside = tf <= ends[i]
-        out = np.where(inside, anneal(levels[i], levels[i + 1], (tf - starts[i]) / (ends[i] - starts[i])), out)
-    return out
+    """Anneal levels[i] -> levels[i+1] during phase i, which ends at ends[i] (inclusive); hold the last level after."""
+    ends, levels = np.asarray(ends), np.asarray(levels)
+    starts = np.concatenate([[0.0], ends[:-1]])
+    tf = np.minimum(t, ends[-1])
+    phase = np.searchsorted(ends, tf, side="left")  # the first phase whose end is >= t
+    pct = (tf - starts[phase]) / (ends - starts)[phase]
+    return anneal(levels[phase], levels[phase + 1], pct)
 
 
 def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3, div_factor: float = 25.0,
