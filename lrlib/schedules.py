@@ -61,10 +61,10 @@ class Schedule:
 
     def __call__(self, step):
         t = _as_steps(step)
-        values = np.asarray(self._formula(t), dtype=np.float64)
-        if values.shape != t.shape:  # formulas that ignore t (constant) return a scalar
-            values = np.broadcast_to(values, t.shape).copy()
-        return float(values) if values.ndim == 0 else values
+        # Scalars go through the same 1-d array code as arrays: numpy's scalar arithmetic can round
+        # differently in the last bit (x**2 on a numpy scalar calls pow), and s(t) must equal s([t])[0].
+        values = np.asarray(self._formula(t.reshape(-1)), dtype=np.float64).reshape(t.shape)
+        return float(values) if t.ndim == 0 else values
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -97,7 +97,11 @@ def anneal_linear(start, end, pct):
 
 
 def anneal_cos(start, end, pct):
-    return anneal_linear(start, end, (1.0 - np.cos(np.pi * pct)) / 2.0)
+    # = end + (start - end) * (1 + cos(pi * pct)) / 2, written with (1 + cos x)/2 = sin^2((pi - x)/2) and
+    # (1 - cos x)/2 = sin^2(x/2): no cancellation. A step before reaching 0 the textbook form keeps
+    # only about 16 - log10(T^2) correct digits; this one is limited by the rounding of pct alone
+    # (relative error 2e-13 at t = T-1 for T = 2000, against 1e-10).
+    return start * np.sin(np.pi / 2 * (1.0 - pct)) ** 2 + end * np.sin(np.pi / 2 * pct) ** 2
 
 
 def anneal_sqrt(start, end, pct):

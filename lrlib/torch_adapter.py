@@ -38,12 +38,25 @@ class ScheduleLR(LRScheduler):
                                      f"(SGD) nor 'betas' (Adam): {type(optimizer).__name__}")
         self.schedule = schedule
         self.momentum = momentum
+        self.group_ratios = self._group_ratios(optimizer)
         super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _group_ratios(optimizer):
+        # On resume PyTorch keeps each group's construction-time rate in "initial_lr".
+        initial = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+        if initial[0] == 0:
+            # A schedule that starts at 0 (warmup from 0) naturally yields an optimizer built with
+            # lr=0: then every group follows the schedule, unless a ratio was clearly intended.
+            if any(lr != 0 for lr in initial):
+                raise ValueError("the first param group's lr is 0 while others are not, so the groups' "
+                                 "ratios are undefined: build the optimizer with each group's peak lr")
+            return [1.0] * len(initial)
+        return [lr / initial[0] for lr in initial]
 
     def get_lr(self):
         lr = self.schedule(self.last_epoch)
-        first = self.base_lrs[0]
-        return [lr * (base / first) for base in self.base_lrs]
+        return [lr * ratio for ratio in self.group_ratios]
 
     def step(self, epoch=None):
         super().step(epoch)

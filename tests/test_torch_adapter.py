@@ -153,3 +153,21 @@ def test_resume_mid_training_is_exact():
     model_ref, opt_ref, sched_ref = build()
     train_steps(model_ref, opt_ref, sched_ref, 30, x, y, [])
     torch.testing.assert_close(model2.weight, model_ref.weight, rtol=0, atol=0)
+
+
+def test_schedule_starting_at_zero():
+    # warmup from 0: the optimizer is naturally built with lr = schedule(0) = 0
+    s = lrlib.linear_warmup(lrlib.cosine_annealing(0.1, 20), 5)
+    opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)]},
+                           {"params": [torch.zeros(1, requires_grad=True)]}], lr=0.0)
+    scheduler = lrlib.to_torch(opt, s)
+    seen = []
+    for _ in range(25):
+        seen.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        scheduler.step()
+    np.testing.assert_allclose(np.array(seen), np.repeat(s(np.arange(25))[:, None], 2, axis=1), rtol=1e-15)
+    opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)]},
+                           {"params": [torch.zeros(1, requires_grad=True)], "lr": 0.1}], lr=0.0)
+    with pytest.raises(ValueError, match="ratio"):
+        lrlib.to_torch(opt, s)
