@@ -104,3 +104,11 @@ def test_number_formatting_is_stable():
     assert C._number(0.0, "max_diff") == "0"
     assert C._number(0.33333333, "first") == "0.3333"
     assert C._number(4e-6, "last") == "4.00e-06"
+
+
+def test_find_returns_exactly_one_row():
+    table = C.convention_table(C.cosine_end_rows(total_steps=20), C.cosine_overshoot_rows(total_steps=20))
+    assert table.find("T_max=19")["end_step"] == 19
+    assert table.find("CosineAnnealingLR(T_max=20)", family="run for")["updates"] == 30
+    with pytest.raises(KeyError):
+        table.find("CosineAnnealingLR(T_max=20)")   # in two families

@@ -177,9 +177,14 @@ def test_quadratic_explorer_redraws_and_classifies():
     explorer.controls["lr"].value = 1.5
     assert explorer.redraw_count == count + 1
     assert "oscillating" in explorer.summary.value
+    explorer.controls["lr"].value = 2.0
+    assert "does not converge" in explorer.summary.value
     explorer.controls["lr"].value = 2.2
     assert "diverges" in explorer.summary.value
     explorer.controls["condition_number"].value = 100.0
+    explorer.controls["steps"].value = 35       # same loss-axis limit (50)
+    # Speed: none of these moves redrew the axes; only the lines were drawn on the cached background.
+    assert explorer._plot.full_draw_count == 1
     explorer.controls["steps"].value = 100
     assert explorer.path.shape == (101, 2)
     bundle = explorer._repr_mimebundle_()
