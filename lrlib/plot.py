@@ -2,8 +2,9 @@
 
 Every helper draws into an ``ax`` you pass, or creates a small figure (dpi 80, about 7 x 3 inches)
 so that notebooks committed with their outputs stay light in git. Helpers return the axes they drew
-on; in a notebook the inline backend shows the figure once, at the end of the cell (end the line
-with ``;`` to hide the returned axes' text repr).
+on; in a notebook the inline backend shows the figure once, at the end of the cell. Write
+``ax = plot.plot_schedule(...)`` to keep the axes' text repr out of the output: a trailing ``;`` hides
+it in Jupyter but not under nbval 0.11 (see tests/conftest.py).
 
 Figures are created with ``matplotlib.pyplot`` so the inline backend displays them. The only helper
 that displays a figure itself, ``show``, closes it afterwards, so a figure is never shown twice.
@@ -16,7 +17,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["DPI", "FIGSIZE", "style", "new_figure", "show", "plot_schedule", "plot_schedules",
+__all__ = ["DPI", "FIGSIZE", "style", "styled", "new_figure", "show", "plot_schedule", "plot_schedules",
            "plot_lr_and_loss", "plot_training_runs", "plot_vs_torch", "moving_average"]
 
 DPI = 80                # small PNGs: a 7 x 3 inch figure is 560 x 240 pixels
@@ -44,6 +45,11 @@ STYLE = {
 def style() -> None:
     """Apply the project's rcParams (dpi 80, small fonts, light grid). Call once per notebook."""
     mpl.rcParams.update(STYLE)
+
+
+def styled():
+    """``with plot.styled(): ...``: artists made inside get the project's style, rcParams unchanged."""
+    return mpl.rc_context(STYLE)
 
 
 def new_figure(ncols: int = 1, figsize: tuple[float, float] | None = None, nrows: int = 1):

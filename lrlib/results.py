@@ -263,6 +263,7 @@ def plot_accuracy_curves(records, ax=None, lr_scale=None):
         epochs = np.arange(1, curves.shape[1] + 1)
         line, = ax.plot(epochs, curves.mean(0), marker="o", ms=3, label=name)
         ax.fill_between(epochs, curves.min(0), curves.max(0), color=line.get_color(), alpha=0.15)
+        ax.set_xticks(epochs)
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy (%)")
     ax.legend(fontsize=8)
@@ -276,12 +277,17 @@ def plot_lr_scale_sensitivity(rows, ax=None):
     for r in rows:
         if r["n"]:
             by_schedule.setdefault(r["schedule"], []).append(r)
-    for name in sorted(by_schedule, key=_order):
+    names = sorted(by_schedule, key=_order)
+    for k, name in enumerate(names):
         points = sorted(by_schedule[name], key=lambda r: r["lr_scale"])
-        ax.errorbar([r["lr_scale"] for r in points], [100 * r["mean"] for r in points],
+        nudge = 1.03 ** (k - (len(names) - 1) / 2)  # side by side, so the error bars do not hide each other
+        ax.errorbar([r["lr_scale"] * nudge for r in points], [100 * r["mean"] for r in points],
                     yerr=[0 if math.isnan(r["ci"]) else 100 * r["ci"] for r in points],
                     marker="o", ms=4, capsize=3, label=name)
-    ax.set_xscale("log", base=2)
+    scales = sorted({r["lr_scale"] for r in rows})
+    ax.set_xscale("log")
+    ax.set_xticks(scales, [f"{x:g}" for x in scales])
+    ax.minorticks_off()
     ax.set_xlabel("lr scale (peak lr / profile's peak lr)")
     ax.set_ylabel("final test accuracy (%)")
     ax.legend(fontsize=8)
@@ -295,7 +301,7 @@ def plot_final_accuracy(rows, ax=None):
     for i, r in enumerate(rows):
         labels.append(r["schedule"] if len({x["lr_scale"] for x in rows}) == 1
                       else f"{r['schedule']}\nx{r['lr_scale']:g}")
-        ax.plot([i] * r["n"], 100 * np.asarray(r["accuracies"]), "o", color="0.6", ms=4)
+        ax.plot([i - 0.12] * r["n"], 100 * np.asarray(r["accuracies"]), "o", color="0.55", ms=4)
         if r["n"]:
             ax.errorbar(i, 100 * r["mean"], yerr=0 if math.isnan(r["ci"]) else 100 * r["ci"],
                         fmt="s", color="C3", capsize=4, ms=5)

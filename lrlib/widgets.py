@@ -7,10 +7,12 @@ of the schedule; moving a slider rebuilds the schedule and redraws the curve.
 How the plot is drawn, and why:
 
 * Each widget owns one matplotlib ``Figure`` made without pyplot, so the inline backend never shows
-  it by itself (no duplicate plots, nothing to close). A change only updates the line data and the
-  axis limits of that figure, renders it to PNG bytes (dpi 80: about 15 kB) and assigns them to an
-  ``ipywidgets.Image``. The new bytes travel as one binary comm message and the browser swaps the
-  picture: no flicker, no layout jump, tens of milliseconds per change.
+  it by itself (no duplicate plots, nothing to close). A change only updates the line data (and, when
+  needed, the axis limits) of that figure, renders it to PNG bytes (dpi 80: about 15 kB) and assigns
+  them to an ``ipywidgets.Image``. The new bytes travel as one binary comm message and the browser
+  swaps the picture: no flicker, no layout jump. When the axes stay the same only the curve is
+  redrawn (see ``_PlotArea``): under 10 ms in the kernel, about 100 ms from key press to new picture
+  in JupyterLab (tests/test_browser.py measures it).
 * We do not use ipympl (``%matplotlib widget``): it needs its own front-end extension, and the
   figures it leaves in notebooks do not render outside a live JupyterLab. We do not use an ``Output``
   widget either: output captured with ``with out:`` reaches nbval as ordinary cell output (nbval does
@@ -83,8 +85,9 @@ def make_control(name: str, spec, default=None) -> widgets.ValueWidget:
             return widgets.IntSlider(min=low, max=high, step=step, value=value,
                                      continuous_update=True, **common)
         value = low + round((high - low) / 2 / step) * step if default is None else default
+        # ".4" (no type letter) is the d3 format the browser applies: like "g", without trailing zeros.
         return widgets.FloatSlider(min=low, max=high, step=step, value=_round_float(value),
-                                   readout_format=".4~g", continuous_update=True, **common)
+                                   readout_format=".4", continuous_update=True, **common)
     raise TypeError(f"control {name!r}: expected a widget, (min, max, step), (min, max, step, 'log'), "
                     f"a list of choices or a bool, got {spec!r}")
 
@@ -97,7 +100,7 @@ def _log_slider(low, high, exponent_step, default, common) -> widgets.FloatLogSl
         middle = (low_exp + high_exp) / 2
         default = 10 ** (low_exp + round((middle - low_exp) / exponent_step) * exponent_step)
     return widgets.FloatLogSlider(base=10, min=low_exp, max=high_exp, step=exponent_step,
-                                  value=default, readout_format=".3~g", continuous_update=True,
+                                  value=default, readout_format=".3", continuous_update=True,
                                   **common)
 
 
@@ -133,9 +136,11 @@ class _PlotArea:
     def __init__(self, ncols: int = 1, figsize=None):
         if figsize is None:
             figsize = plot.FIGSIZE if ncols == 1 else (4.5 * ncols, plot.FIGSIZE[1])
-        self.figure = Figure(figsize=figsize, dpi=plot.DPI, layout="constrained", facecolor="white")
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.axes = self.figure.subplots(1, ncols, squeeze=True)
+        # The project's style (grid, font sizes) whether or not the notebook called plot.style().
+        with plot.styled():
+            self.figure = Figure(figsize=figsize, dpi=plot.DPI, facecolor="white")
+            self.canvas = FigureCanvasAgg(self.figure)
+            self.axes = self.figure.subplots(1, ncols, squeeze=True)
         # Shown at its own pixel size: stretched to the page width it would look blurred.
         width_px = round(figsize[0] * plot.DPI)
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width_px}px",
@@ -147,6 +152,7 @@ class _PlotArea:
         self._animated = []        # lines redrawn on every render
         self._background = None    # pixels of everything else...
         self._background_key = None  # ...and the state of the axes they show
+        self._laid_out_for = None    # y tick label lengths the layout made room for
 
     def add_line(self, ax, **line_kwargs):
         """A line whose data changes between renders (drawn on top of the cached background)."""
@@ -167,7 +173,7 @@ class _PlotArea:
         """Draw the figure (reusing the background when possible) and send it to the Image widget."""
         state = self._axes_state()
         if full or state != self._background_key:
-            self.canvas.draw()  # everything except the animated lines
+            self._draw_all_but_animated()
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
             self._background_key = state
             self.full_draw_count += 1
@@ -181,6 +187,31 @@ class _PlotArea:
         self.message.layout.display = "none"
         self.error_text = ""
         self.render_count += 1
+
+    def _draw_all_but_animated(self) -> None:
+        """A full draw. Constrained layout (room for tick labels, axis labels and title) doubles its
+        cost, so the layout is computed again only when the y tick labels got longer since the last
+        time; otherwise the axes keep their place."""
+        label_lengths = self._y_tick_label_lengths()
+        with plot.styled():  # ticks are created while drawing: style them too
+            if self._laid_out_for is None or any(
+                    new > old for new, old in zip(label_lengths, self._laid_out_for)):
+                self.figure.set_layout_engine("constrained")
+                self.canvas.draw()
+                self.figure.set_layout_engine("none")
+                self._laid_out_for = label_lengths
+            else:
+                self.canvas.draw()
+
+    def forget_layout(self) -> None:
+        self._laid_out_for = None
+
+    def _y_tick_label_lengths(self) -> tuple:
+        lengths = []
+        for ax in self.figure.axes:
+            labels = ax.yaxis.get_major_formatter().format_ticks(ax.get_yticks())
+            lengths.append(max((len(label) for label in labels), default=0))
+        return tuple(lengths)
 
     def _png_bytes(self) -> bytes:
         # Encode the canvas pixels directly; compress_level=1 is 3x faster than the default and the
@@ -203,6 +234,15 @@ class _PlotArea:
         if self.image.value and not self.error_text:
             bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         return bundle
+
+
+def _label_schedule_axes(ax, title, logy: bool) -> None:
+    ax.set_xlabel("update t")
+    ax.set_ylabel("learning rate")
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
 
 
 def _nice_ceiling(value: float) -> float:
@@ -265,17 +305,13 @@ class ScheduleExplorer(widgets.VBox):
         self.figure, self.image, self.message = self._plot.figure, self._plot.image, self._plot.message
         # Fixed reference curves (e.g. the constant baseline) drawn grey behind the live one.
         self.extra = dict(extra or {})
-        self._extra_lines = {name: self._plot.add_line(ax, color="0.6", linestyle="--", label=name)
-                             for name in self.extra}
-        self.line = self._plot.add_line(ax, color="C0", label="current")
-        ax.set_xlabel("update t")
-        ax.set_ylabel("learning rate")
-        if logy:
-            ax.set_yscale("log")
-        if title:
-            ax.set_title(title)
-        if self.extra:
-            ax.legend(loc="upper right")
+        with plot.styled():
+            self._extra_lines = {name: self._plot.add_line(ax, color="0.6", linestyle="--", label=name)
+                                 for name in self.extra}
+            self.line = self._plot.add_line(ax, color="C0", label="current")
+            _label_schedule_axes(ax, title, logy)
+            if self.extra:
+                ax.legend(loc="upper right")
         self.summary = widgets.HTML()  # the constructor call, e.g. step_decay(lr=0.1, ...)
 
         for control in self.controls.values():
@@ -390,12 +426,10 @@ class ScheduleComparator(widgets.VBox):
         self.figure, self.image, self.message = self._plot.figure, self._plot.image, self._plot.message
         ax = self._plot.axes
         # One line per candidate, created once; its color stays the same whatever the selection.
-        self.lines = {name: self._plot.add_line(ax, color=f"C{i % 10}", label=name)
-                      for i, name in enumerate(self.candidates)}
-        ax.set_xlabel("update t")
-        ax.set_ylabel("learning rate")
-        if title:
-            ax.set_title(title)
+        with plot.styled():
+            self.lines = {name: self._plot.add_line(ax, color=f"C{i % 10}", label=name)
+                          for i, name in enumerate(self.candidates)}
+            _label_schedule_axes(ax, title, logy=False)
 
         for widget in [*self.checkboxes.values(), self.logy, *self.controls.values()]:
             widget.observe(self._on_change, names="value")
@@ -441,7 +475,8 @@ class ScheduleComparator(widgets.VBox):
         if legend is not None:
             legend.remove()
         if visible:
-            ax.legend(handles=visible)
+            with plot.styled():
+                ax.legend(handles=visible)
         self._plot.render()
         self.redraw_count += 1
 
@@ -512,9 +547,11 @@ class TrainingExplorer(widgets.VBox):
             self.button.disabled = False
         self.histories = result if "loss" not in result else {"run": result}
         self.figure.clear()
+        self._plot.forget_layout()  # new axes: lay them out afresh
         has_acc = any("val_acc" in h for h in self.histories.values())
-        axes = self.figure.subplots(1, 3 if has_acc else 2)
-        plot.plot_training_runs(self.histories, axes=axes)
+        with plot.styled():
+            axes = self.figure.subplots(1, 3 if has_acc else 2)
+            plot.plot_training_runs(self.histories, axes=axes)
         self._plot.render(full=True)
         self.run_count += 1
         final = ", ".join(f"{name}: {h['loss'][-1]:.3g}" for name, h in self.histories.items())

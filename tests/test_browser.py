@@ -70,6 +70,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """Runs in the server process before it starts: on Linux, ask the kernel to send it SIGTERM when
+    pytest dies, so that a pytest killed before its teardown (CI timeout) leaves no server behind.
+    (Its kernels then exit by themselves: ipykernel watches its parent process.)"""
+    try:
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not Linux/glibc: the fixture's teardown still stops the server
+        pass
+
+
 def _write_lab_settings(settings_dir: Path) -> None:
     """User settings for the test: every cell in the DOM, no autosave, no news pop-up."""
     settings = {
@@ -96,6 +108,8 @@ def _api(base_url: str, token: str, path: str, method: str = "GET"):
 def _processes_mentioning(text: str) -> list[int]:
     """Pids whose command line contains ``text`` (our kernels name a file in our runtime dir)."""
     pids = []
+    if not Path("/proc").is_dir():  # not Linux: nothing to look at
+        return pids
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
@@ -142,7 +156,8 @@ def lab(tmp_path_factory):
         command.append("--allow-root")
     log = open(tmp / "jupyterlab.log", "wb")
     server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)  # its own process group, killed as a whole
+                              start_new_session=True,  # its own process group, killed as a whole
+                              preexec_fn=_die_with_parent)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_server(server, base_url, token, tmp / "jupyterlab.log")
@@ -241,26 +256,33 @@ def _run_all_cells(page):
 
 
 def _wait_until_all_cells_ran(page, timeout_s):
-    """Every code cell has an execution count ("[3]:"), none is queued or running ("[*]:")."""
+    """Wait until every code cell has an execution count ("[3]:"), or a cell shows a traceback
+    (JupyterLab then stops running the cells below it)."""
     page.wait_for_function(
         """() => {
             const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const allRan = prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const failed = [...document.querySelectorAll(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
+                .some(output => output.textContent.includes("Traceback"));
+            return allRan || failed;
         }""", timeout=timeout_s * 1000, polling=500)
 
 
 def _cell_errors(page) -> list[str]:
-    return page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-                        ).filter(has_text="Traceback").all_inner_texts()
+    tracebacks = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+                              ).filter(has_text="Traceback").all_inner_texts()
+    return [text[-3000:] for text in tracebacks]  # the end of a traceback says what went wrong
 
 
 def test_slider_redraws_the_plot(lab):
     notebook_url, _ = lab
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("pageerror", lambda error: print(f"page error: {error}"))
+        external_requests = _block_external_requests(page)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("pageerror", lambda error: print(f"page error: {error}"))
             started = time.monotonic()
             page.goto(notebook_url)
             _wait_for_kernel(page)
@@ -277,8 +299,7 @@ def test_slider_redraws_the_plot(lab):
             handle.scroll_into_view_if_needed()
             handle.focus()
 
-            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-            key = "ArrowLeft" if at_max else "ArrowRight"
+            key = _direction_with_more_room(handle)
             latencies_ms, pictures = [], [_current_png(image)]
             for _ in range(KEY_PRESSES):
                 page.evaluate(_WATCH_NEXT_CHANGE_JS, [handle.element_handle(), image.element_handle()])
@@ -294,6 +315,7 @@ def test_slider_redraws_the_plot(lab):
         finally:
             browser.close()
 
+    assert not external_requests, f"the page tried to reach the network: {external_requests}"
     assert all(p.startswith(b"\x89PNG") for p in pictures)
     assert all(a != b for a, b in zip(pictures, pictures[1:])), "a key press left the plot unchanged"
     median = statistics.median(latencies_ms)
@@ -301,6 +323,28 @@ def test_slider_redraws_the_plot(lab):
           f"median {median:.0f} ms, min {min(latencies_ms):.0f}, max {max(latencies_ms):.0f} ms "
           f"over {len(latencies_ms)} changes; screenshot {SCREENSHOT}")
     assert median < LATENCY_SANITY_BOUND_S * 1000
+
+
+def _block_external_requests(page) -> list[str]:
+    """Abort every request that leaves 127.0.0.1; returns the (growing) list of their URLs."""
+    blocked = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "blob:", "data:")):
+            request_route.continue_()
+        else:
+            blocked.append(url)
+            request_route.abort()
+    page.route("**/*", route)
+    return blocked
+
+
+def _direction_with_more_room(handle) -> str:
+    """The arrow key that moves the slider towards its farther end, so that every press changes it."""
+    value, low, high = (float(handle.get_attribute(name))
+                        for name in ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
+    return "ArrowLeft" if value - low > high - value else "ArrowRight"
 
 
 def _current_png(image) -> bytes:

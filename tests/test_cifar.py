@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 JPEG_FOLDER = ROOT / "data" / "cifar10-jpeg"
 JPEG_ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
 SMOKE = PROFILES["smoke"]
-CLASSES = ("cat", "dog", "ship")
+CLASSES = ("cat", "deer", "dog", "frog", "ship")
 
 
 def write_image_folder(root: Path, train_per_class=24, test_per_class=4, classes=CLASSES):
@@ -143,7 +143,8 @@ def test_results_schema(smoke_sweep):
         assert r["diverged"] is False and r["diverged_at_step"] is None
         assert len(r["lr_per_update"]) == len(r["loss_per_update"]) == r["updates"]
         assert r["updates"] == r["steps_per_epoch"] * SMOKE.epochs
-        assert r["n_train"] == 3 * 24 and r["n_test"] == 3 * 4 and r["world_size"] == 1
+        # the smoke profile takes up to 20 images per class: 100 images, 3 batches of 32 per epoch
+        assert r["n_train"] == 5 * SMOKE.train_per_class and r["n_test"] == 5 * 4 and r["world_size"] == 1
         assert r["wall_time_s"] > 0 and r["device"] and r["torch_version"] == torch.__version__
         assert r["data_source"].startswith("image folder ") and "JPEG" in r["data_source"]
         assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?|unknown", r["git_commit"])
@@ -282,7 +283,7 @@ def test_wrong_layout_gives_a_clear_error(tmp_path, capsys, breakage, message):
             (folder / split).mkdir(parents=True)
             Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(folder / split / "0.png")
     elif breakage == "mismatch":
-        (folder / "test" / "dog").rename(folder / "test" / "frog")
+        (folder / "test" / "dog").rename(folder / "test" / "horse")
     elif breakage == "empty_class":
         for p in (folder / "train" / "dog").iterdir():
             p.unlink()
@@ -296,7 +297,7 @@ def test_wrong_layout_gives_a_clear_error(tmp_path, capsys, breakage, message):
 @pytest.mark.parametrize("content", [b"not an image at all", "truncated"])
 def test_corrupt_image_gives_a_clear_error(tmp_path, capsys, content):
     folder = write_image_folder(tmp_path / "images", train_per_class=2, test_per_class=1)
-    bad = folder / "train" / "dog" / "0001.jpg"
+    bad = folder / "train" / "deer" / "0001.jpg"
     bad.write_bytes(content if isinstance(content, bytes) else bad.read_bytes()[:200])
     rc, err = run_cli(["--profile", "smoke", "--data-dir", str(folder), "--cache-dir", str(tmp_path / "c"),
                        "--out", str(tmp_path / "r.json")], capsys)
