@@ -9,7 +9,8 @@ INSTALLED := $(VENV)/.installed
 # The CIFAR-10 JPEG copy used where the original cannot be downloaded (see data/README.md).
 JPEG_TARBALL ?= ../shared/data/cifar10-jpeg.tar.gz
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+# conftest.py (repository root) makes nbval honour a trailing ';' as Jupyter does.
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: install lab test test-lib test-notebooks data execute bench clean
 
@@ -49,7 +50,7 @@ NB ?= $(NOTEBOOKS)
 execute: install data
 	for nb in $(NB); do \
 	  LRLIB_CIFAR_PROFILE=$${LRLIB_CIFAR_PROFILE:-smoke} $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False "$$nb" || exit 1; \
 	done
 
 bench: install

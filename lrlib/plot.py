@@ -4,7 +4,7 @@ Every helper draws into an ``ax`` you pass, or creates a small figure (dpi 80, a
 so that notebooks committed with their outputs stay light in git. Helpers return the axes they drew
 on; in a notebook the inline backend shows the figure once, at the end of the cell. Write
 ``ax = plot.plot_schedule(...)`` to keep the axes' text repr out of the output: a trailing ``;`` hides
-it in Jupyter but not under nbval 0.11 (see tests/conftest.py).
+it in Jupyter but not under nbval 0.11 (see conftest.py).
 
 Figures are created with ``matplotlib.pyplot`` so the inline backend displays them. The only helper
 that displays a figure itself, ``show``, closes it afterwards, so a figure is never shown twice.

@@ -8,8 +8,8 @@ computationalmodelling/nbval#194 and ipython/ipython#14162, both open. We make n
 ``store_history=True``, as Jupyter does; execution counts are not compared by nbval, so nothing else
 changes.
 
-This file is loaded by ``pytest tests notebooks --nbval ...``. A run over notebooks alone must load it
-explicitly: ``pytest -p tests.conftest --nbval notebooks`` (run from the repository root).
+It lives at the repository root so that every pytest run in the repository loads it, a run over
+a single notebook included.
 """
 try:
     from nbval.kernel import RunningKernel
