@@ -107,7 +107,7 @@ def anneal_cos(start, end, pct):
     # = end + (start - end) * (1 + cos(pi * pct)) / 2, written with (1 + cos x)/2 = sin^2((pi - x)/2) and
     # (1 - cos x)/2 = sin^2(x/2): no cancellation. A step before reaching 0 the textbook form keeps
     # only about 16 - log10(T^2) correct digits; this one is limited by the rounding of pct alone
-    # (relative error 2e-13 at t = T-1 for T = 2000, against 1e-10). The arithmetic is done in place
+    # (relative error 1e-13 at t = T-1 for T = 2000, against 1e-10). The arithmetic is done in place
     # on two buffers because a schedule evaluates millions of steps in one call.
     half_angle = np.multiply(pct, np.pi / 2, out=np.empty(np.shape(pct)))
     to_end = np.sin(half_angle)
