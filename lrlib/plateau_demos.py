@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from . import plot
 from .plateau import ReduceOnPlateau
+from .reference import torch_plateau_lrs  # re-exported: notebook 06 imports it from here
 from .widgets import make_control
 
 # PyTorch's ReduceLROnPlateau defaults (lrlib's ReduceOnPlateau has the same)
@@ -26,22 +27,6 @@ PYTORCH_DEFAULTS = dict(mode="min", factor=0.1, patience=10, threshold=1e-4, thr
                         min_lr=0.0, eps=1e-8)
 
 __all__ = ["PYTORCH_DEFAULTS", "torch_plateau_lrs", "reduction_epochs", "trace_table", "plateau_explorer", "PlateauExplorer"]
-
-
-def torch_plateau_lrs(metrics: Sequence[float], lr: float, **kwargs) -> np.ndarray:
-    """The rates a real ``torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **kwargs)`` sets after
-    each ``scheduler.step(metric)``, read from the optimizer (what the next epoch uses)."""
-    import torch
-
-    param = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.SGD([param], lr=lr)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **kwargs)
-    lrs = []
-    for metric in metrics:
-        optimizer.step()
-        scheduler.step(float(metric))
-        lrs.append(optimizer.param_groups[0]["lr"])
-    return np.asarray(lrs)
 
 
 def reduction_epochs(lrs: Sequence[float], lr: float) -> list[int]:

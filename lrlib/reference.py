@@ -14,7 +14,7 @@ import numpy as np
 
 from .schedules import Schedule
 
-__all__ = ["torch_lrs", "torch_scheduler_for", "compare_with_torch", "hf_linear_with_warmup",
+__all__ = ["torch_lrs", "torch_plateau_lrs", "torch_scheduler_for", "compare_with_torch", "hf_linear_with_warmup",
            "hf_cosine_with_warmup", "optax_warmup_cosine_decay", "optax_cosine_onecycle"]
 
 
@@ -38,6 +38,22 @@ def torch_lrs(make_scheduler, steps: int, lr: float = 1.0, momentum: float = 0.9
         optimizer.step()
         scheduler.step()
     return lrs, momenta
+
+
+def torch_plateau_lrs(metrics: Sequence[float], lr: float, **kwargs) -> np.ndarray:
+    """The rates a real ``torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **kwargs)`` sets after
+    each ``scheduler.step(metric)``, read from the optimizer (what the next epoch uses)."""
+    import torch
+
+    param = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **kwargs)
+    lrs = []
+    for metric in metrics:
+        optimizer.step()
+        scheduler.step(float(metric))
+        lrs.append(optimizer.param_groups[0]["lr"])
+    return np.asarray(lrs)
 
 
 def torch_scheduler_for(schedule: Schedule):
