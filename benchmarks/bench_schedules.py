@@ -64,7 +64,7 @@ def main():
           f"best of {args.repeat}")
     print(f"{'schedule':<22}{'lrlib ns/step':>15}{'torch ns/step':>15}{'ratio':>10}")
     for name, (schedule, make) in cases.items():
-        ours = best_time(lambda: schedule(steps), args.repeat) / n
+        ours = best_time(lambda schedule=schedule: schedule(steps), args.repeat) / n
         theirs = torch_step_cost(make, args.torch_steps, args.repeat)
         print(f"{name:<22}{ours * 1e9:>15.1f}{theirs * 1e9:>15.1f}{theirs / ours:>9.0f}x")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from .schedules import _check_choice, _check_factor, _check_int, _check_lr
+from .checks import check_choice, check_factor, check_int, check_lr
 
 __all__ = ["ReduceOnPlateau"]
 
@@ -24,15 +24,15 @@ class ReduceOnPlateau:
     def __init__(self, lr: float, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: float = 0.0, eps: float = 1e-8):
-        self.initial_lr = _check_lr("lr", lr)
-        self.mode = _check_choice("mode", mode, {"min", "max"})
-        self.factor = _check_factor("factor", factor, 0.0, 1.0, high_open=True)
-        self.patience = _check_int("patience", patience, 0)
-        self.threshold = _check_lr("threshold", threshold, allow_zero=True)
-        self.threshold_mode = _check_choice("threshold_mode", threshold_mode, {"rel", "abs"})
-        self.cooldown = _check_int("cooldown", cooldown, 0)
-        self.min_lr = _check_lr("min_lr", min_lr, allow_zero=True)
-        self.eps = _check_lr("eps", eps, allow_zero=True)
+        self.initial_lr = check_lr("lr", lr)
+        self.mode = check_choice("mode", mode, {"min", "max"})
+        self.factor = check_factor("factor", factor, 0.0, 1.0, high_open=True)
+        self.patience = check_int("patience", patience, 0)
+        self.threshold = check_lr("threshold", threshold, allow_zero=True)
+        self.threshold_mode = check_choice("threshold_mode", threshold_mode, {"rel", "abs"})
+        self.cooldown = check_int("cooldown", cooldown, 0)
+        self.min_lr = check_lr("min_lr", min_lr, allow_zero=True)
+        self.eps = check_lr("eps", eps, allow_zero=True)
         self.reset()
 
     @property

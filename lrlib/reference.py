@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 
 from .schedules import Schedule
 
-__all__ = ["torch_lrs", "torch_plateau_lrs", "torch_scheduler_for", "compare_with_torch", "hf_linear_with_warmup",
-           "hf_cosine_with_warmup", "optax_warmup_cosine_decay", "optax_cosine_onecycle"]
+__all__ = ["relative_difference", "torch_lrs", "torch_plateau_lrs", "torch_scheduler_for", "compare_with_torch",
+           "hf_linear_with_warmup", "hf_cosine_with_warmup", "optax_warmup_cosine_decay", "optax_cosine_onecycle"]
 
 
 def torch_lrs(make_scheduler, steps: int, lr: float = 1.0, momentum: float = 0.9):
@@ -89,6 +90,15 @@ def torch_scheduler_for(schedule: Schedule):
     return makers.get(schedule.name)
 
 
+def relative_difference(ours, theirs) -> np.ndarray:
+    """|ours - theirs| / |theirs|, 0 where both are 0 (a schedule that decays to exactly 0) and inf
+    where only theirs is 0."""
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    diff = np.abs(ours - theirs)
+    scale = np.abs(theirs)
+    return np.divide(diff, scale, out=np.where(diff == 0, 0.0, np.inf), where=scale > 0)
+
+
 def compare_with_torch(schedule: Schedule, steps: int) -> dict:
     """lrlib's values next to PyTorch's over updates 0..steps-1, and the largest relative difference."""
     make = torch_scheduler_for(schedule)
@@ -96,8 +106,7 @@ def compare_with_torch(schedule: Schedule, steps: int) -> dict:
         raise ValueError(f"PyTorch has no scheduler equivalent to {schedule.name}")
     ours = schedule(np.arange(steps))
     theirs, _ = torch_lrs(make, steps, lr=float(ours[0]))
-    scale = np.maximum(np.abs(theirs), np.finfo(float).tiny)
-    rel = np.abs(ours - theirs) / scale
+    rel = relative_difference(ours, theirs)
     return dict(lrlib=ours, torch=theirs, max_rel_diff=float(rel.max()), worst_step=int(rel.argmax()))
 
 

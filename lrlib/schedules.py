@@ -26,11 +26,13 @@ piece's clock restarting at its boundary (optax's ``join_schedules``).
 """
 from __future__ import annotations
 
-import math
 import numbers
+from itertools import pairwise
 from typing import Callable, Sequence
 
 import numpy as np
+
+from .checks import check_choice, check_end_lr, check_factor, check_int, check_lr
 
 __all__ = [
     "Schedule", "constant", "step_decay", "multistep_decay", "exponential_decay",
@@ -67,8 +69,7 @@ class Schedule:
         # differently in the last bit (x**2 on a numpy scalar calls pow), and s(t) must equal s([t])[0].
         flat = t.reshape(-1)
         values = np.empty(flat.shape)
-        # Long inputs are evaluated in blocks that stay in the CPU cache: the same vectorized formula,
-        # 2-3x faster on a million steps than one pass through memory-sized temporaries.
+        # Long inputs are evaluated in blocks that stay in the CPU cache (the same vectorized formula).
         for start in range(0, flat.size, _BLOCK):
             values[start:start + _BLOCK] = self._formula(flat[start:start + _BLOCK])
         return float(values[0]) if t.ndim == 0 else values.reshape(t.shape)
@@ -106,9 +107,8 @@ def anneal_linear(start, end, pct):
 def anneal_cos(start, end, pct):
     # = end + (start - end) * (1 + cos(pi * pct)) / 2, written with (1 + cos x)/2 = sin^2((pi - x)/2) and
     # (1 - cos x)/2 = sin^2(x/2): no cancellation. A step before reaching 0 the textbook form keeps
-    # only about 16 - log10(T^2) correct digits; this one is limited by the rounding of pct alone
-    # (relative error 1e-13 at t = T-1 for T = 2000, against 1e-10). The arithmetic is done in place
-    # on two buffers because a schedule evaluates millions of steps in one call.
+    # only about 16 - log10(T^2) correct digits; this one is limited by the rounding of pct alone.
+    # The arithmetic is done in place on two buffers.
     half_angle = np.multiply(pct, np.pi / 2, out=np.empty(np.shape(pct)))
     to_end = np.sin(half_angle)
     to_end *= to_end
@@ -130,53 +130,10 @@ _ANNEALERS = {"linear": anneal_linear, "cos": anneal_cos, "cosine": anneal_cos, 
 
 
 # --------------------------------------------------------------------------------------------------
-# Argument checks: each names the parameter and the accepted range
+# Argument checks (lrlib.checks), and one for schedules given as arguments
 
-def _check_lr(name, value, *, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
-    return value
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return value
-
-
-def _check_end_lr(name, value, lr, lr_name="lr"):
-    value = _check_lr(name, value, allow_zero=True)
-    if value > lr:
-        raise ValueError(f"{name} must be in [0, {lr_name}] = [0, {lr}], got {value}")
-    return value
-
-
-def _check_factor(name, value, low, high, *, low_open=True, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if not math.isfinite(value) or too_low or too_high:
-        interval = ("(" if low_open else "[") + f"{low}, {high}" + (")" if high_open else "]")
-        raise ValueError(f"{name} must be in {interval}, got {value}")
-    return value
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
-    return value
-
-
-def _check_schedule(name, value):
+def check_schedule(name, value):
+    """An lrlib ``Schedule``: what ``linear_warmup`` and ``join`` wrap."""
     if not isinstance(value, Schedule):
         raise TypeError(f"{name} must be an lrlib Schedule, got {type(value).__name__}")
     return value
@@ -187,27 +144,27 @@ def _check_schedule(name, value):
 
 def constant(lr: float) -> Schedule:
     """lr at every step."""
-    lr = _check_lr("lr", lr)
+    lr = check_lr("lr", lr)
     return Schedule("constant", dict(lr=lr), lambda t: np.full(t.shape, lr), (lr, lr))
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """lr * gamma^floor(t / step_size)  (PyTorch ``StepLR``)."""
-    lr = _check_lr("lr", lr)
-    step_size = _check_int("step_size", step_size, 1)
-    gamma = _check_factor("gamma", gamma, 0.0, 1.0)
+    lr = check_lr("lr", lr)
+    step_size = check_int("step_size", step_size, 1)
+    gamma = check_factor("gamma", gamma, 0.0, 1.0)
     return Schedule("step_decay", dict(lr=lr, step_size=step_size, gamma=gamma),
                     lambda t: lr * gamma ** (t // step_size), (0.0, lr))
 
 
 def multistep_decay(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     """lr * gamma^(number of milestones <= t)  (PyTorch ``MultiStepLR``)."""
-    lr = _check_lr("lr", lr)
-    gamma = _check_factor("gamma", gamma, 0.0, 1.0)
+    lr = check_lr("lr", lr)
+    gamma = check_factor("gamma", gamma, 0.0, 1.0)
     if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
         raise TypeError("milestones must be a sequence of integers")
-    milestones = [_check_int("milestones[i]", m, 1) for m in milestones]
-    if any(b <= a for a, b in zip(milestones, milestones[1:])):
+    milestones = [check_int("milestones[i]", m, 1) for m in milestones]
+    if any(b <= a for a, b in pairwise(milestones)):
         raise ValueError(f"milestones must be strictly increasing, got {milestones}")
     edges = np.asarray(milestones, dtype=np.int64)
     return Schedule("multistep_decay", dict(lr=lr, milestones=milestones, gamma=gamma),
@@ -216,8 +173,8 @@ def multistep_decay(lr: float, milestones: Sequence[int], gamma: float = 0.1) ->
 
 def exponential_decay(lr: float, gamma: float) -> Schedule:
     """lr * gamma^t  (PyTorch ``ExponentialLR``); gamma = exp(-k) gives lr * exp(-k t)."""
-    lr = _check_lr("lr", lr)
-    gamma = _check_factor("gamma", gamma, 0.0, 1.0)
+    lr = check_lr("lr", lr)
+    gamma = check_factor("gamma", gamma, 0.0, 1.0)
     return Schedule("exponential_decay", dict(lr=lr, gamma=gamma),
                     lambda t: lr * gamma ** t.astype(np.float64), (0.0, lr))
 
@@ -228,9 +185,9 @@ def cosine_annealing(lr: float, total_steps: int, min_lr: float = 0.0) -> Schedu
     Equals PyTorch ``CosineAnnealingLR(T_max=T, eta_min=min_lr)`` for t <= T; PyTorch climbs back up
     after T (its formula is periodic), lrlib holds min_lr.
     """
-    lr = _check_lr("lr", lr)
-    total_steps = _check_int("total_steps", total_steps, 1)
-    min_lr = _check_end_lr("min_lr", min_lr, lr)
+    lr = check_lr("lr", lr)
+    total_steps = check_int("total_steps", total_steps, 1)
+    min_lr = check_end_lr("min_lr", min_lr, lr)
 
     def formula(t):
         return anneal_cos(lr, min_lr, np.minimum(t, total_steps) / total_steps)
@@ -246,10 +203,10 @@ def cosine_warm_restarts(lr: float, period: int, period_mult: int = 1, min_lr: f
     found with integer arithmetic (a search in the table of cycle starts), never with a floating-point
     logarithm, which misplaces restarts by one step for some periods.
     """
-    lr = _check_lr("lr", lr)
-    period = _check_int("period", period, 1)
-    period_mult = _check_int("period_mult", period_mult, 1)
-    min_lr = _check_end_lr("min_lr", min_lr, lr)
+    lr = check_lr("lr", lr)
+    period = check_int("period", period, 1)
+    period_mult = check_int("period_mult", period_mult, 1)
+    min_lr = check_end_lr("min_lr", min_lr, lr)
 
     def formula(t):
         if period_mult == 1:
@@ -270,9 +227,9 @@ def cosine_warm_restarts(lr: float, period: int, period_mult: int = 1, min_lr: f
 
 def linear_decay(lr: float, total_steps: int, end_lr: float = 0.0) -> Schedule:
     """lr + (end_lr - lr) * min(t, T) / T  (PyTorch ``LinearLR(start_factor=1, end_factor=end_lr/lr)``)."""
-    lr = _check_lr("lr", lr)
-    total_steps = _check_int("total_steps", total_steps, 1)
-    end_lr = _check_end_lr("end_lr", end_lr, lr)
+    lr = check_lr("lr", lr)
+    total_steps = check_int("total_steps", total_steps, 1)
+    end_lr = check_end_lr("end_lr", end_lr, lr)
     return Schedule("linear_decay", dict(lr=lr, total_steps=total_steps, end_lr=end_lr),
                     lambda t: anneal_linear(lr, end_lr, np.minimum(t, total_steps) / total_steps),
                     (end_lr, lr))
@@ -280,10 +237,10 @@ def linear_decay(lr: float, total_steps: int, end_lr: float = 0.0) -> Schedule:
 
 def polynomial_decay(lr: float, total_steps: int, power: float = 1.0, end_lr: float = 0.0) -> Schedule:
     """(lr - end_lr) * (1 - min(t, T) / T)^power + end_lr  (PyTorch ``PolynomialLR`` when end_lr = 0)."""
-    lr = _check_lr("lr", lr)
-    total_steps = _check_int("total_steps", total_steps, 1)
-    power = _check_lr("power", power)
-    end_lr = _check_end_lr("end_lr", end_lr, lr)
+    lr = check_lr("lr", lr)
+    total_steps = check_int("total_steps", total_steps, 1)
+    power = check_lr("power", power)
+    end_lr = check_end_lr("end_lr", end_lr, lr)
 
     def formula(t):
         return (lr - end_lr) * (1.0 - np.minimum(t, total_steps) / total_steps) ** power + end_lr
@@ -298,8 +255,8 @@ def inverse_sqrt(lr: float, warmup_steps: int) -> Schedule:
     d_model^-0.5 * min(n^-0.5, n * W^-1.5) with n counted from 1; lrlib counts from 0 like every other
     warmup here, so the peak lr is reached at t = W exactly and t = 0 gives 0.
     """
-    lr = _check_lr("lr", lr)
-    warmup_steps = _check_int("warmup_steps", warmup_steps, 1)
+    lr = check_lr("lr", lr)
+    warmup_steps = check_int("warmup_steps", warmup_steps, 1)
 
     def formula(t):
         tf = t.astype(np.float64)
@@ -318,14 +275,14 @@ def cyclic(base_lr: float, max_lr: float, step_size_up: int, step_size_down: int
     step_size_down. The amplitude is scaled per cycle (``triangular2``: halved every cycle) or per
     step (``exp_range``: gamma**t).
     """
-    base_lr = _check_lr("base_lr", base_lr)
-    max_lr = _check_lr("max_lr", max_lr)
+    base_lr = check_lr("base_lr", base_lr)
+    max_lr = check_lr("max_lr", max_lr)
     if max_lr < base_lr:
         raise ValueError(f"max_lr must be >= base_lr = {base_lr}, got {max_lr}")
-    step_size_up = _check_int("step_size_up", step_size_up, 1)
-    step_size_down = step_size_up if step_size_down is None else _check_int("step_size_down", step_size_down, 1)
-    mode = _check_choice("mode", mode, {"triangular", "triangular2", "exp_range"})
-    gamma = _check_factor("gamma", gamma, 0.0, 1.0)
+    step_size_up = check_int("step_size_up", step_size_up, 1)
+    step_size_down = step_size_up if step_size_down is None else check_int("step_size_down", step_size_down, 1)
+    mode = check_choice("mode", mode, {"triangular", "triangular2", "exp_range"})
+    gamma = check_factor("gamma", gamma, 0.0, 1.0)
     cycle_len = step_size_up + step_size_down
 
     def formula(t):
@@ -345,8 +302,8 @@ def cyclic(base_lr: float, max_lr: float, step_size_up: int, step_size_down: int
 
 def _one_cycle_phases(total_steps, pct_start, three_phase):
     """Phase end steps as PyTorch's OneCycleLR computes them (floats, so the peak may fall between steps)."""
-    total_steps = _check_int("total_steps", total_steps, 2)
-    pct_start = _check_factor("pct_start", pct_start, 0.0, 1.0, high_open=True)
+    total_steps = check_int("total_steps", total_steps, 2)
+    pct_start = check_factor("pct_start", pct_start, 0.0, 1.0, high_open=True)
     up_end = pct_start * total_steps - 1.0
     if up_end <= 0:
         raise ValueError(f"pct_start * total_steps must be > 1 so the warm-up phase lasts at least one "
@@ -381,10 +338,10 @@ def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3, div_facto
     max_lr/(div_factor*final_div_factor) at t = T - 1 (held afterwards). With ``three_phase`` the rate
     first comes back down symmetrically to max_lr/div_factor, then anneals to the minimum.
     """
-    max_lr = _check_lr("max_lr", max_lr)
-    div_factor = _check_lr("div_factor", div_factor)
-    final_div_factor = _check_lr("final_div_factor", final_div_factor)
-    anneal = _check_choice("anneal", anneal, {"cos", "linear"})
+    max_lr = check_lr("max_lr", max_lr)
+    div_factor = check_lr("div_factor", div_factor)
+    final_div_factor = check_lr("final_div_factor", final_div_factor)
+    anneal = check_choice("anneal", anneal, {"cos", "linear"})
     total_steps, pct_start, ends = _one_cycle_phases(total_steps, pct_start, three_phase)
     initial_lr = max_lr / div_factor
     min_lr = initial_lr / final_div_factor
@@ -399,11 +356,11 @@ def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3, div_facto
 def one_cycle_momentum(total_steps: int, base_momentum: float = 0.85, max_momentum: float = 0.95,
                        pct_start: float = 0.3, anneal: str = "cos", three_phase: bool = False) -> Schedule:
     """The momentum that ``OneCycleLR`` cycles inversely to the rate: max -> base -> max (-> max)."""
-    base_momentum = _check_factor("base_momentum", base_momentum, 0.0, 1.0, low_open=False)
-    max_momentum = _check_factor("max_momentum", max_momentum, 0.0, 1.0, low_open=False)
+    base_momentum = check_factor("base_momentum", base_momentum, 0.0, 1.0, low_open=False)
+    max_momentum = check_factor("max_momentum", max_momentum, 0.0, 1.0, low_open=False)
     if base_momentum > max_momentum:
         raise ValueError(f"base_momentum must be <= max_momentum = {max_momentum}, got {base_momentum}")
-    anneal = _check_choice("anneal", anneal, {"cos", "linear"})
+    anneal = check_choice("anneal", anneal, {"cos", "linear"})
     total_steps, pct_start, ends = _one_cycle_phases(total_steps, pct_start, three_phase)
     levels = ([max_momentum, base_momentum, max_momentum, max_momentum] if three_phase
               else [max_momentum, base_momentum, max_momentum])
@@ -424,10 +381,10 @@ def linear_warmup(schedule: Schedule, warmup_steps: int, start_lr: float = 0.0) 
     N - W), W)`` is Hugging Face's ``get_cosine_schedule_with_warmup(W, N)`` times lr and
     ``linear_warmup(linear_decay(lr, N - W), W)`` is ``get_linear_schedule_with_warmup(W, N)`` times lr.
     """
-    schedule = _check_schedule("schedule", schedule)
-    warmup_steps = _check_int("warmup_steps", warmup_steps, 0)
+    schedule = check_schedule("schedule", schedule)
+    warmup_steps = check_int("warmup_steps", warmup_steps, 0)
     peak = schedule(0)
-    start_lr = _check_lr("start_lr", start_lr, allow_zero=True)
+    start_lr = check_lr("start_lr", start_lr, allow_zero=True)
     if start_lr > peak:
         raise ValueError(f"start_lr must be in [0, schedule(0)] = [0, {peak}], got {start_lr}")
 
@@ -444,14 +401,14 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
 
     ``join([a, b], [100])`` is a(t) for t < 100 and b(t - 100) from t = 100 on (optax ``join_schedules``).
     """
-    schedules = [_check_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
+    schedules = [check_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
     if isinstance(boundaries, (str, bytes)) or not hasattr(boundaries, "__iter__"):
         raise TypeError("boundaries must be a sequence of integers")
-    boundaries = [_check_int("boundaries[i]", b, 1) for b in boundaries]
+    boundaries = [check_int("boundaries[i]", b, 1) for b in boundaries]
     if len(boundaries) != len(schedules) - 1:
         raise ValueError(f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries, "
                          f"got {len(boundaries)}")
-    if any(b <= a for a, b in zip(boundaries, boundaries[1:])):
+    if any(b <= a for a, b in pairwise(boundaries)):
         raise ValueError(f"boundaries must be strictly increasing, got {boundaries}")
     starts = np.asarray([0] + boundaries, dtype=np.int64)
 
@@ -482,12 +439,12 @@ def wsd(lr: float, total_steps: int, warmup_steps: int, decay_steps: int, min_lr
     Built with ``join``: warmup over [0, W), constant over [W, T - D), decay over [T - D, T], min_lr
     held afterwards. ``decay`` is "linear", "cosine" or "sqrt" (1 - sqrt, Hägele et al. 2024).
     """
-    lr = _check_lr("lr", lr)
-    total_steps = _check_int("total_steps", total_steps, 2)
-    warmup_steps = _check_int("warmup_steps", warmup_steps, 0)
-    decay_steps = _check_int("decay_steps", decay_steps, 1)
-    min_lr = _check_end_lr("min_lr", min_lr, lr)
-    decay = _check_choice("decay", decay, {"linear", "cosine", "sqrt"})
+    lr = check_lr("lr", lr)
+    total_steps = check_int("total_steps", total_steps, 2)
+    warmup_steps = check_int("warmup_steps", warmup_steps, 0)
+    decay_steps = check_int("decay_steps", decay_steps, 1)
+    min_lr = check_end_lr("min_lr", min_lr, lr)
+    decay = check_choice("decay", decay, {"linear", "cosine", "sqrt"})
     if warmup_steps + decay_steps > total_steps:
         raise ValueError(f"warmup_steps + decay_steps must be <= total_steps = {total_steps}, "
                          f"got {warmup_steps} + {decay_steps}")
@@ -503,4 +460,4 @@ def wsd(lr: float, total_steps: int, warmup_steps: int, decay_steps: int, min_lr
     body = join(pieces, bounds[:len(pieces) - 1])
     params = dict(lr=lr, total_steps=total_steps, warmup_steps=warmup_steps, decay_steps=decay_steps,
                   min_lr=min_lr, decay=decay)
-    return Schedule("wsd", params, body._formula, (0.0 if warmup_steps else min_lr, lr))
+    return Schedule("wsd", params, body, (0.0 if warmup_steps else min_lr, lr))

@@ -8,7 +8,6 @@ that and for nothing else. Values that reach 0 exactly are compared with a tiny 
 """
 import numpy as np
 import pytest
-import torch
 from torch.optim import lr_scheduler as S
 
 import lrlib

@@ -1,13 +1,10 @@
 """Plotting helpers shared by every notebook.
 
-Every helper draws into an ``ax`` you pass, or creates a small figure (dpi 80, about 7 x 3 inches)
-so that notebooks committed with their outputs stay light in git. Helpers return the axes they drew
-on; in a notebook the inline backend shows the figure once, at the end of the cell. Write
-``ax = plot.plot_schedule(...)`` to keep the axes' text repr out of the output: a trailing ``;`` hides
-it in Jupyter but not under nbval 0.11 (see conftest.py).
-
-Figures are created with ``matplotlib.pyplot`` so the inline backend displays them. The only helper
-that displays a figure itself, ``show``, closes it afterwards, so a figure is never shown twice.
+Every helper draws into an ``ax`` you pass, or creates a figure in the project's style
+(``STYLE``), and returns the axes it drew on; in a notebook the inline backend shows the figure
+once, at the end of the cell. Figures are created with ``matplotlib.pyplot`` so the inline backend
+displays them. The only helper that displays a figure itself, ``show``, closes it afterwards, so a
+figure is never shown twice.
 """
 from __future__ import annotations
 
@@ -17,8 +14,12 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..checks import check_int
+from ..reference import relative_difference
+
 __all__ = ["DPI", "FIGSIZE", "style", "styled", "new_figure", "show", "plot_schedule", "plot_schedules",
-           "plot_lr_and_loss", "plot_training_runs", "plot_vs_torch", "moving_average"]
+           "plot_lr_and_loss", "plot_training_runs", "plot_vs_torch", "moving_average", "label_schedule_axes",
+           "plot_range_test"]
 
 DPI = 80                # small PNGs: a 7 x 3 inch figure is 560 x 240 pixels
 FIGSIZE = (7.0, 3.0)    # one panel; wider figures for several panels, see new_figure
@@ -83,12 +84,15 @@ def _axes_or_new(ax):
     return ax
 
 
-def _label_schedule_axes(ax, logy: bool = False) -> None:
+def label_schedule_axes(ax, logy: bool = False, title: str | None = None) -> None:
+    """Label a learning-rate plot: update t across, learning rate up (log scale with ``logy``)."""
     ax.set_xlabel("update t")
     ax.set_ylabel("learning rate")
     if logy:
         ax.set_yscale("log")
         ax.autoscale(axis="y")
+    if title:
+        ax.set_title(title)
 
 
 def _start_y_at_zero(ax, line) -> None:
@@ -114,12 +118,12 @@ def plot_schedule(schedule: Callable, steps: int, ax=None, label: str | None = N
     vectorized). ``label`` defaults to the schedule's repr, e.g. ``step_decay(lr=0.1, ...)``;
     ``line_kwargs`` go to ``ax.plot`` (color, linestyle, ...).
     """
-    steps = _check_steps(steps)
+    steps = check_int("steps", steps, 1)
     ax = _axes_or_new(ax)
     t = np.arange(steps)
     (line,) = ax.plot(t, schedule(t), label=repr(schedule) if label is None else label, **line_kwargs)
     _start_y_at_zero(ax, line)
-    _label_schedule_axes(ax, logy=ax.get_yscale() == "log")
+    label_schedule_axes(ax, logy=ax.get_yscale() == "log")
     return ax
 
 
@@ -129,17 +133,11 @@ def plot_schedules(schedules: Mapping[str, Callable], steps: int, ax=None, title
     ax = _axes_or_new(ax)
     for label, schedule in schedules.items():
         plot_schedule(schedule, steps, ax=ax, label=label)
-    _label_schedule_axes(ax, logy=logy)
+    label_schedule_axes(ax, logy=logy)
     if title:
         ax.set_title(title)
     ax.legend()
     return ax
-
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    return int(steps)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -233,7 +231,7 @@ def plot_training_runs(histories: Mapping[str, Mapping], title: str | None = Non
     if logy_loss:
         loss_ax.set_yscale("log")
     loss_ax.legend()
-    _label_schedule_axes(lr_ax)
+    label_schedule_axes(lr_ax)
     if has_acc:
         axes[2].set_xlabel("update t")
         axes[2].set_ylabel("validation accuracy")
@@ -244,14 +242,6 @@ def plot_training_runs(histories: Mapping[str, Mapping], title: str | None = Non
 
 # --------------------------------------------------------------------------------------------------
 # lrlib against PyTorch
-
-def relative_difference(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
-    """|ours - theirs| / |theirs|, and 0 where both are 0 (a schedule that decays to exactly 0)."""
-    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
-    diff = np.abs(ours - theirs)
-    scale = np.abs(theirs)
-    return np.divide(diff, scale, out=np.where(diff == 0, 0.0, np.inf), where=scale > 0)
-
 
 def plot_vs_torch(schedule: Callable, torch_lrs: Sequence[float], axes=None, title: str | None = None,
                   torch_label: str = "PyTorch"):
@@ -274,7 +264,7 @@ def plot_vs_torch(schedule: Callable, torch_lrs: Sequence[float], axes=None, tit
     marker_every = max(1, len(t) // 60)  # at most ~60 dots, so the line stays visible
     curve_ax.plot(t, torch_lrs, linestyle="none", marker=".", markevery=marker_every, color="C3",
                   label=torch_label)
-    _label_schedule_axes(curve_ax)
+    label_schedule_axes(curve_ax)
     curve_ax.legend()
     curve_ax.set_title(title if title else repr(schedule), fontsize=8)
 
@@ -284,3 +274,38 @@ def plot_vs_torch(schedule: Callable, torch_lrs: Sequence[float], axes=None, tit
     diff_ax.set_ylabel("relative difference")
     diff_ax.set_title(f"max relative difference = {np.max(rel) if rel.size else 0.0:.1e}")
     return axes
+
+
+# --------------------------------------------------------------------------------------------------
+# The learning-rate range test
+
+def plot_range_test(result, ax=None, title: str | None = None):
+    """Loss against rate (log axis) of a ``lrlib.RangeTestResult``: raw losses faint, smoothed on
+    top, the two suggestions as vertical lines, the smoothed minimum as a dot, the divergence point
+    as a dotted line. Returns the axes."""
+    ax = _axes_or_new(ax)
+    lrs, finite = result.lrs, np.isfinite(result.losses)
+    ax.plot(lrs[finite], result.losses[finite], color="C0", alpha=0.3, linewidth=0.8, label="minibatch loss")
+    ok = np.isfinite(result.smoothed)
+    ax.plot(lrs[ok], result.smoothed[ok], color="C0", label="smoothed loss")
+    for value, name, color in ((result.suggestion_min_over_10, "min / 10", "C2"),
+                               (result.suggestion_steepest, "steepest", "C1")):
+        if value is not None:
+            ax.axvline(value, color=color, linestyle="--", linewidth=1.2, label=f"{name}: {value:.2g}")
+    if result.min_at is not None:
+        ax.plot([lrs[result.min_at]], [result.smoothed[result.min_at]], "o", color="C3", markersize=4,
+                label=f"minimum at lr {lrs[result.min_at]:.2g}")
+    if result.diverged_at is not None:
+        ax.axvline(lrs[result.diverged_at], color="C3", linewidth=0.8, linestyle=":",
+                   label=f"stopped (diverged) at lr {lrs[result.diverged_at]:.2g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss")
+    # Show the interesting part: from below the best loss to a little above the starting loss.
+    body = result.smoothed[ok]
+    if body.size:
+        ax.set_ylim(0, max(float(body[0]), float(np.nanmin(body))) * 1.6)
+    ax.legend(loc="upper left")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -17,12 +17,11 @@ difference from the first row of the family), and ``ConventionTable`` shows them
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 
-from . import reference
-from .schedules import cosine_annealing, linear_decay, linear_warmup, one_cycle
+from .. import reference
+from ..schedules import cosine_annealing, linear_decay, linear_warmup, one_cycle
 
 __all__ = ["warmup_cosine_rows", "warmup_linear_rows", "cosine_end_rows", "cosine_overshoot_rows",
            "one_cycle_rows",
@@ -223,8 +222,10 @@ class ConventionTable:
         cells = self.cells()
         widths = [max(len(h), *(len(c[i]) for _, c in cells)) for i, h in enumerate(headers)]
         numeric = [k not in ("library", "call") for k, _ in self.columns]
-        fmt = lambda row: "  ".join(c.rjust(w) if num else c.ljust(w)
-                                    for c, w, num in zip(row, widths, numeric)).rstrip()
+
+        def fmt(row):
+            return "  ".join(c.rjust(w) if num else c.ljust(w)
+                             for c, w, num in zip(row, widths, numeric, strict=True)).rstrip()
         lines, family = [], None
         for fam, row in cells:
             if fam != family:

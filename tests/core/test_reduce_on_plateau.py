@@ -1,7 +1,6 @@
 """ReduceOnPlateau gives exactly the learning rates of torch's ReduceLROnPlateau for any metric sequence."""
 import numpy as np
 import pytest
-import torch
 
 import lrlib
 from lrlib.reference import torch_plateau_lrs

@@ -46,7 +46,8 @@ def schedules(draw):
         return lrlib.inverse_sqrt(lr, draw(st.integers(1, 500))), "up-then-down"
     if kind == "cyclic":
         return lrlib.cyclic(lr, lr * draw(st.floats(1.0, 100.0)), draw(st.integers(1, 300)),
-                            draw(st.integers(1, 300)), draw(st.sampled_from(["triangular", "triangular2", "exp_range"])),
+                            draw(st.integers(1, 300)),
+                            draw(st.sampled_from(["triangular", "triangular2", "exp_range"])),
                             draw(st.floats(0.9, 1.0))), None
     if kind == "one_cycle":
         total = max(total, 20)
@@ -110,7 +111,8 @@ def test_linear_warmup_is_continuous_at_its_join(lr, total, warmup, start_fracti
 def test_wsd_is_continuous_at_its_joins(lr, total, data):
     warmup = data.draw(st.integers(0, total - 1))
     decay = data.draw(st.integers(1, total - warmup))
-    s = lrlib.wsd(lr, total, warmup, decay, data.draw(fractions) * lr, data.draw(st.sampled_from(["linear", "cosine", "sqrt"])))
+    s = lrlib.wsd(lr, total, warmup, decay, data.draw(fractions) * lr,
+                  data.draw(st.sampled_from(["linear", "cosine", "sqrt"])))
     if warmup:
         np.testing.assert_allclose(np.diff(s(np.arange(warmup + 1))), lr / warmup, rtol=1e-9)
     assert s(total - decay) == lr  # the decay starts from the stable value
@@ -206,3 +208,17 @@ def test_never_nan_at_extremes():
               lrlib.polynomial_decay(1.0, 1, 0.1), lrlib.one_cycle(10.0, 2, pct_start=0.9)]:
         assert np.all(np.isfinite(s(big))), repr(s)
     assert math.isfinite(lrlib.step_decay(1.0, 1, 1e-3)(10 ** 6))
+
+
+@pytest.mark.parametrize("anneal", [lrlib.anneal_linear, lrlib.anneal_cos, lrlib.anneal_sqrt])
+def test_annealers_go_exactly_from_start_to_end(anneal):
+    pct = np.linspace(0.0, 1.0, 101)
+    values = anneal(0.3, 0.01, pct)
+    assert values[0] == 0.3 and values[-1] == 0.01
+    assert np.all(np.diff(values) <= 0)
+    assert anneal(0.3, 0.01, 0.0) == 0.3
+
+
+def test_sqrt_annealing_is_linear_in_the_square_root():
+    pct = np.linspace(0.0, 1.0, 11)
+    np.testing.assert_allclose(lrlib.anneal_sqrt(1.0, 0.0, pct), 1.0 - np.sqrt(pct), atol=1e-15)

@@ -6,7 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from lrlib.range_test import exponential_range, range_test, range_test_digits, suggest
+from lrlib.lr_finder import exponential_range, range_test, suggest
+from lrlib.notebook import digits
+from lrlib.notebook.digits import range_test_digits
+from lrlib.torch_adapter import range_test_model
 
 
 def regression_problem(seed=0, n_batches=8, batch=16):
@@ -53,7 +56,7 @@ def test_the_rate_applied_by_the_optimizer_is_geometric():
     model, loss_fn, batches = regression_problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
     applied = record_applied_lrs(opt)
-    result = range_test(model, loss_fn, batches, opt, start_lr=1e-4, end_lr=1e-2, steps=30)
+    result = range_test_model(model, loss_fn, batches, opt, start_lr=1e-4, end_lr=1e-2, steps=30)
     assert result.diverged_at is None and len(result.lrs) == 30
     applied = np.array(applied)[:, 0]
     assert len(applied) == 30                          # one optimizer.step per update, no more
@@ -67,7 +70,7 @@ def test_parameter_groups_keep_their_ratio():
     opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
                            {"params": model[2].parameters(), "lr": 1.0}], lr=0.1)
     applied = record_applied_lrs(opt)
-    range_test(model, loss_fn, batches, opt, start_lr=1e-4, end_lr=1e-3, steps=10)
+    range_test_model(model, loss_fn, batches, opt, start_lr=1e-4, end_lr=1e-3, steps=10)
     applied = np.array(applied)
     assert applied.shape == (10, 2)
     np.testing.assert_allclose(applied[:, 0], exponential_range(1e-4, 1e-3, 10)(np.arange(10)), rtol=1e-12)
@@ -90,7 +93,7 @@ def test_model_optimizer_and_random_state_are_restored_exactly():
     groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.state_dict()["param_groups"]]
     rng = torch.get_rng_state()
 
-    result = range_test(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1.0, steps=25)
+    result = range_test_model(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1.0, steps=25)
     assert np.ptp(result.losses) > 0  # it really trained while it ran
 
     for k, v in model.state_dict().items():
@@ -109,7 +112,7 @@ def test_model_optimizer_and_random_state_are_restored_exactly():
 def test_a_fresh_optimizer_gets_no_leftover_momentum():
     model, loss_fn, batches = regression_problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    range_test(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e-1, steps=10)
+    range_test_model(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e-1, steps=10)
     assert len(opt.state_dict()["state"]) == 0
 
 
@@ -125,7 +128,7 @@ def test_state_is_restored_when_the_loss_function_raises():
             raise RuntimeError("boom")
         return nn.functional.mse_loss(pred, y)
     with pytest.raises(RuntimeError, match="boom"):
-        range_test(model, failing_loss, batches, opt, start_lr=1e-2, end_lr=1.0, steps=10)
+        range_test_model(model, failing_loss, batches, opt, start_lr=1e-2, end_lr=1.0, steps=10)
     for k, v in model.state_dict().items():
         assert torch.equal(v, weights[k])
 
@@ -136,7 +139,7 @@ def test_state_is_restored_when_the_loss_function_raises():
 def test_a_diverging_run_stops_and_records_where():
     model, loss_fn, batches = regression_problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    result = range_test(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e4, steps=100)
+    result = range_test_model(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e4, steps=100)
     k = result.diverged_at
     assert k is not None and 0 < k < 99
     assert len(result.lrs) == len(result.losses) == len(result.smoothed) == k + 1
@@ -154,7 +157,7 @@ def test_a_nan_loss_is_recorded_not_raised():
         calls.append(1)
         loss = nn.functional.mse_loss(pred, y)
         return loss * float("nan") if len(calls) == 12 else loss
-    result = range_test(model, loss_with_nan, batches, opt, start_lr=1e-4, end_lr=1e-3, steps=50)
+    result = range_test_model(model, loss_with_nan, batches, opt, start_lr=1e-4, end_lr=1e-3, steps=50)
     assert result.diverged_at == 11
     assert math.isnan(result.losses[11]) and len(result.losses) == 12
     assert result.suggestion_min_over_10 is not None  # the 11 finite points still give an answer
@@ -163,8 +166,8 @@ def test_a_nan_loss_is_recorded_not_raised():
 def test_diverge_factor_sets_the_threshold():
     model, loss_fn, batches = regression_problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    strict = range_test(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e4, steps=100, diverge_factor=1.5)
-    loose = range_test(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e4, steps=100, diverge_factor=50)
+    strict = range_test_model(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e4, steps=100, diverge_factor=1.5)
+    loose = range_test_model(model, loss_fn, batches, opt, start_lr=1e-3, end_lr=1e4, steps=100, diverge_factor=50)
     assert strict.diverged_at < loose.diverged_at
 
 
@@ -182,7 +185,7 @@ def test_bad_arguments_raise_value_error_naming_the_parameter(kwargs, name):
     model, loss_fn, batches = regression_problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match=f"^{name} "):
-        range_test(model, loss_fn, batches, opt, **kwargs)
+        range_test_model(model, loss_fn, batches, opt, **kwargs)
 
 
 def test_steps_must_be_an_integer():
@@ -193,14 +196,14 @@ def test_steps_must_be_an_integer():
 def test_a_list_of_batches_is_cycled_and_a_generator_ends_the_test():
     model, loss_fn, batches = regression_problem(n_batches=4)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    cycled = range_test(model, loss_fn, batches, opt, start_lr=1e-4, end_lr=1e-3, steps=10)
+    cycled = range_test_model(model, loss_fn, batches, opt, start_lr=1e-4, end_lr=1e-3, steps=10)
     assert len(cycled.losses) == 10
     assert cycled.losses[4] != cycled.losses[0]  # same batch, trained weights
-    once = range_test(model, loss_fn, iter(batches), opt, start_lr=1e-4, end_lr=1e-3, steps=10)
+    once = range_test_model(model, loss_fn, iter(batches), opt, start_lr=1e-4, end_lr=1e-3, steps=10)
     assert len(once.losses) == 4 and once.diverged_at is None
     np.testing.assert_array_equal(once.losses, cycled.losses[:4])
     passes = []
-    again = range_test(model, loss_fn, lambda: passes.append(1) or iter(batches), opt,
+    again = range_test_model(model, loss_fn, lambda: passes.append(1) or iter(batches), opt,
                        start_lr=1e-4, end_lr=1e-3, steps=10)
     assert len(again.losses) == 10 and len(passes) == 3
     np.testing.assert_array_equal(again.losses, cycled.losses)  # restored state: identical reruns
@@ -210,7 +213,7 @@ def test_empty_batches_raise():
     model, loss_fn, _ = regression_problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="no \\(x, y\\)"):
-        range_test(model, loss_fn, [], opt)
+        range_test_model(model, loss_fn, [], opt)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -233,7 +236,6 @@ def test_suggest_needs_a_few_finite_points():
 
 def test_digits_suggestion_is_sane_and_works_for_training():
     import lrlib
-    from lrlib import demo
 
     result = range_test_digits(steps=100)  # SGD, momentum 0.9, the demo MLP, batch 32
     # SGD at lr 10 cannot train this network: the test must have stopped on its own.
@@ -244,10 +246,38 @@ def test_digits_suggestion_is_sane_and_works_for_training():
     again = range_test_digits(steps=100)
     np.testing.assert_array_equal(again.losses, result.losses)  # deterministic
     # The suggestion is usable: two epochs of one-cycle at max_lr = s train well...
-    spe = demo.steps_per_epoch(32)
-    good = demo.train(lrlib.one_cycle(s, 2 * spe), epochs=2,
+    spe = digits.steps_per_epoch(32)
+    good = digits.train(lrlib.one_cycle(s, 2 * spe), epochs=2,
                       momentum_schedule=lrlib.one_cycle_momentum(2 * spe))
     assert not good["diverged"] and good["val_acc"][-1] > 0.9
     # ...while a constant rate at the minimum's rate x 10 (well past the edge) diverges.
-    bad = demo.train(lrlib.constant(10 * result.lr_at_min), epochs=2)
+    bad = digits.train(lrlib.constant(10 * result.lr_at_min), epochs=2)
     assert bad["diverged"]
+
+
+# --------------------------------------------------------------------------------------------------
+# The generic test, over any training step
+
+def test_range_test_drives_any_training_step():
+    """Plain numpy: gradient descent on f(x) = x^2 / 2 with curvature 1 diverges once lr > 2."""
+    x = [1.0]
+
+    def step(lr):
+        loss = 0.5 * x[0] ** 2
+        x[0] -= lr * x[0]
+        return loss
+
+    result = range_test(step, start_lr=1e-3, end_lr=100.0, steps=200, smooth=0.5)
+    assert result.diverged_at is not None
+    assert result.lrs[result.diverged_at] > 2.0
+    np.testing.assert_allclose(result.lrs, exponential_range(1e-3, 100.0, 200)(np.arange(len(result.lrs))))
+
+
+def test_a_step_that_runs_out_of_data_ends_the_test():
+    losses = iter([1.0, 0.9, 0.8])
+
+    def step(lr):
+        return next(losses)
+
+    result = range_test(step, steps=50)
+    assert len(result.losses) == 3 and result.diverged_at is None

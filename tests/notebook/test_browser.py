@@ -16,6 +16,7 @@ browser download is not used). Without them the test is skipped, except when CI=
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import re
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # The notebook to open, relative to the repository (or absolute); any notebook whose first slider
 # drives a schedule_explorer plot will do. LRLIB_BROWSER_NOTEBOOK overrides it.
 NOTEBOOK = os.environ.get("LRLIB_BROWSER_NOTEBOOK", "notebooks/02_step_decay.ipynb")
@@ -317,7 +318,7 @@ def test_slider_redraws_the_plot(lab):
 
     assert not external_requests, f"the page tried to reach the network: {external_requests}"
     assert all(p.startswith(b"\x89PNG") for p in pictures)
-    assert all(a != b for a, b in zip(pictures, pictures[1:])), "a key press left the plot unchanged"
+    assert all(a != b for a, b in itertools.pairwise(pictures)), "a key press left the plot unchanged"
     median = statistics.median(latencies_ms)
     print(f"\n{NOTEBOOK}: run all cells {run_all_s:.1f} s; slider key press -> new plot loaded: "
           f"median {median:.0f} ms, min {min(latencies_ms):.0f}, max {max(latencies_ms):.0f} ms "

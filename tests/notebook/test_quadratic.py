@@ -1,12 +1,11 @@
-"""Tests for lrlib.theory: the closed forms of notebook 01 against direct computation and simulation."""
+"""Tests for lrlib.notebook.quadratic: the closed forms of notebook 01 against direct computation and simulation."""
 import math
 
 import numpy as np
 import pytest
 
 import lrlib
-from lrlib import theory
-
+from lrlib.notebook import quadratic
 
 # --------------------------------------------------------------------------------------------------
 # Deterministic gradient descent
@@ -14,13 +13,13 @@ from lrlib import theory
 @pytest.mark.parametrize("kappa", [1.0, 10.0, 1000.0])
 @pytest.mark.parametrize("rotation", [0.0, 0.7])
 def test_quadratic_has_the_requested_spectrum(kappa, rotation):
-    A = theory.quadratic(kappa, largest=2.0, rotation=rotation)
+    A = quadratic.quadratic(kappa, largest=2.0, rotation=rotation)
     np.testing.assert_allclose(A, A.T)
-    np.testing.assert_allclose(theory.eigenvalues(A), [2.0 / kappa, 2.0], rtol=1e-12)
+    np.testing.assert_allclose(quadratic.eigenvalues(A), [2.0 / kappa, 2.0], rtol=1e-12)
 
 
 def test_quadratic_in_more_dimensions_spans_mu_to_L():
-    lam = theory.eigenvalues(theory.quadratic(100.0, dim=5))
+    lam = quadratic.eigenvalues(quadratic.quadratic(100.0, dim=5))
     np.testing.assert_allclose(lam, np.geomspace(0.01, 1.0, 5), rtol=1e-12)
 
 
@@ -28,7 +27,7 @@ def test_quadratic_in_more_dimensions_spans_mu_to_L():
                                  dict(condition_number=10, dim=3, rotation=0.1)])
 def test_quadratic_rejects_invalid_arguments(bad):
     with pytest.raises(ValueError):
-        theory.quadratic(**bad)
+        quadratic.quadratic(**bad)
 
 
 def _loop_path(A, x0, rates):
@@ -40,51 +39,51 @@ def _loop_path(A, x0, rates):
 
 @pytest.mark.parametrize("lr", [0.3, 1.7, lrlib.cosine_annealing(1.5, 30)])
 def test_closed_form_path_equals_the_update_loop(lr):
-    A = theory.quadratic(20.0, rotation=0.4)
+    A = quadratic.quadratic(20.0, rotation=0.4)
     x0 = np.array([0.8, -0.3])
-    path = theory.gradient_descent_path(A, x0, lr, 30)
+    path = quadratic.gradient_descent_path(A, x0, lr, 30)
     assert path.shape == (31, 2)
-    np.testing.assert_allclose(path, _loop_path(A, x0, theory.lr_array(lr, 30)), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(path, _loop_path(A, x0, quadratic.lr_array(lr, 30)), rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("kappa", [2.0, 50.0])
 def test_converges_below_and_diverges_above_two_over_L(kappa):
-    A = theory.quadratic(kappa, largest=4.0, rotation=0.3)
-    limit = theory.stability_limit(A)
+    A = quadratic.quadratic(kappa, largest=4.0, rotation=0.3)
+    limit = quadratic.stability_limit(A)
     assert limit == pytest.approx(0.5)
     x0 = np.array([1.0, 1.0])
-    f0 = theory.quadratic_loss(A, x0)
+    f0 = quadratic.quadratic_loss(A, x0)
     steps = 4000
-    below = theory.quadratic_loss(A, theory.gradient_descent_path(A, x0, 0.99 * limit, steps))
-    above = theory.quadratic_loss(A, theory.gradient_descent_path(A, x0, 1.01 * limit, steps // 10))
+    below = quadratic.quadratic_loss(A, quadratic.gradient_descent_path(A, x0, 0.99 * limit, steps))
+    above = quadratic.quadratic_loss(A, quadratic.gradient_descent_path(A, x0, 1.01 * limit, steps // 10))
     assert below[-1] < 1e-8 * f0
     assert above[-1] > 1e3 * f0
     # The worst direction shrinks (or grows) by exactly the contraction factor per update.
-    assert theory.contraction_factor(A, 0.99 * limit) < 1 < theory.contraction_factor(A, 1.01 * limit)
+    assert quadratic.contraction_factor(A, 0.99 * limit) < 1 < quadratic.contraction_factor(A, 1.01 * limit)
 
 
 def test_oscillation_between_one_and_two_over_L():
-    A = theory.quadratic(10.0)                   # L = 1, steep direction = second coordinate
-    path = theory.gradient_descent_path(A, [0.0, 1.0], 1.5, 6)
+    A = quadratic.quadratic(10.0)                   # L = 1, steep direction = second coordinate
+    path = quadratic.gradient_descent_path(A, [0.0, 1.0], 1.5, 6)
     np.testing.assert_allclose(path[:, 1], (-0.5) ** np.arange(7))   # factor 1 - 1.5 L = -0.5
 
 
 @pytest.mark.parametrize("kappa", [1.0, 4.0, 100.0])
 def test_best_constant_rate_minimizes_the_contraction_factor(kappa):
-    A = theory.quadratic(kappa, largest=3.0)
-    grid = np.linspace(1e-4, theory.stability_limit(A), 20001)
-    rho = theory.contraction_factor(A, grid)
-    best = theory.best_constant_lr(A)
+    A = quadratic.quadratic(kappa, largest=3.0)
+    grid = np.linspace(1e-4, quadratic.stability_limit(A), 20001)
+    rho = quadratic.contraction_factor(A, grid)
+    best = quadratic.best_constant_lr(A)
     assert best == pytest.approx(2.0 / (3.0 + 3.0 / kappa))
-    assert theory.contraction_factor(A, best) == pytest.approx((kappa - 1) / (kappa + 1), abs=1e-12)
-    assert theory.contraction_factor(A, best) <= rho.min() + 1e-12
+    assert quadratic.contraction_factor(A, best) == pytest.approx((kappa - 1) / (kappa + 1), abs=1e-12)
+    assert quadratic.contraction_factor(A, best) <= rho.min() + 1e-12
     assert abs(grid[rho.argmin()] - best) < 2 * (grid[1] - grid[0])
 
 
 def test_divergent_path_is_a_result_not_an_error():
-    A = theory.quadratic(10.0)
+    A = quadratic.quadratic(10.0)
     with np.errstate(all="raise"):  # no warning escapes
-        path = theory.gradient_descent_path(A, [1.0, 1.0], 2.5, 2000)
+        path = quadratic.gradient_descent_path(A, [1.0, 1.0], 2.5, 2000)
     assert not np.isfinite(path[-1]).all()
 
 
@@ -93,11 +92,11 @@ def test_divergent_path_is_a_result_not_an_error():
 
 def test_stationary_loss_formula_and_limits():
     eta = np.array([0.01, 0.5, 1.0, 1.99, 2.0, 3.0])
-    floor = theory.stationary_loss(1.0, 2.0, eta)
+    floor = quadratic.stationary_loss(1.0, 2.0, eta)
     np.testing.assert_allclose(floor[:4], eta[:4] * 4.0 / (2 * (2 - eta[:4])))
     assert np.all(np.isinf(floor[4:]))
     # small rates: lr sigma^2 dim / 4 whatever the curvatures
-    assert theory.stationary_loss([0.1, 1.0, 10.0], 1.0, 1e-6) == pytest.approx(3e-6 / 4, rel=1e-5)
+    assert quadratic.stationary_loss([0.1, 1.0, 10.0], 1.0, 1e-6) == pytest.approx(3e-6 / 4, rel=1e-5)
 
 
 @pytest.mark.parametrize("eta", [0.05, 0.5, 1.5])
@@ -106,22 +105,22 @@ def test_expected_loss_matches_the_closed_form_for_a_constant_rate(eta):
     var = eta * sigma ** 2 / (a * (2 - eta * a))
     decay = (1 - eta * a) ** (2 * k)
     closed = a / 2 * (decay * x0 ** 2 + var * (1 - decay))
-    np.testing.assert_allclose(theory.expected_loss(a, sigma, eta, 200, x0=x0), closed, rtol=1e-10)
+    np.testing.assert_allclose(quadratic.expected_loss(a, sigma, eta, 200, x0=x0), closed, rtol=1e-10)
 
 
 def test_expected_loss_is_vectorized_over_schedules():
     rows = np.array([np.full(50, 0.1), lrlib.cosine_annealing(0.5, 50)(np.arange(50))])
-    both = theory.expected_loss([1.0, 0.1], 1.0, rows, 50, x0=2.0)
+    both = quadratic.expected_loss([1.0, 0.1], 1.0, rows, 50, x0=2.0)
     assert both.shape == (2, 51)
-    np.testing.assert_allclose(both[1], theory.expected_loss([1.0, 0.1], 1.0, rows[1], 50, x0=2.0))
+    np.testing.assert_allclose(both[1], quadratic.expected_loss([1.0, 0.1], 1.0, rows[1], 50, x0=2.0))
 
 
 def test_noisy_sgd_is_reproducible_and_shaped():
-    first = theory.noisy_sgd([1.0, 0.5], 1.0, 0.1, 20, 7, x0=1.0, seed=3)
+    first = quadratic.noisy_sgd([1.0, 0.5], 1.0, 0.1, 20, 7, x0=1.0, seed=3)
     assert first.shape == (21, 7)
-    np.testing.assert_array_equal(first, theory.noisy_sgd([1.0, 0.5], 1.0, 0.1, 20, 7, x0=1.0, seed=3))
+    np.testing.assert_array_equal(first, quadratic.noisy_sgd([1.0, 0.5], 1.0, 0.1, 20, 7, x0=1.0, seed=3))
     assert first[0] == pytest.approx(0.75)
-    noiseless = theory.noisy_sgd(1.0, 0.0, 0.3, 10, 2, x0=2.0)
+    noiseless = quadratic.noisy_sgd(1.0, 0.0, 0.3, 10, 2, x0=2.0)
     np.testing.assert_allclose(noiseless[:, 0], 0.5 * 4.0 * 0.7 ** (2 * np.arange(11)))
 
 
@@ -134,10 +133,10 @@ def test_stationary_loss_matches_simulation(eta):
     equals the stationary variance to 1e-4 (checked with the exact recursion)."""
     a, sigma, seeds = 1.0, 1.0, 4000
     steps = int(math.ceil(10.0 / -math.log((1 - eta * a) ** 2)))
-    exact = theory.expected_loss(a, sigma, eta, steps, x0=0.0)[-1]
-    floor = theory.stationary_loss(a, sigma, eta)
+    exact = quadratic.expected_loss(a, sigma, eta, steps, x0=0.0)[-1]
+    floor = quadratic.stationary_loss(a, sigma, eta)
     assert exact == pytest.approx(floor, rel=1e-4)
-    simulated = theory.noisy_sgd(a, sigma, eta, steps, seeds, x0=0.0, seed=1)[-1].mean()
+    simulated = quadratic.noisy_sgd(a, sigma, eta, steps, seeds, x0=0.0, seed=1)[-1].mean()
     assert abs(simulated - floor) < 5 * math.sqrt(2.0 / seeds) * floor
 
 
@@ -145,8 +144,8 @@ def test_noisy_sgd_mean_follows_expected_loss_for_a_schedule():
     """Mean of 3000 seeds within 5 standard errors (estimated from the samples) of the exact mean, at
     several updates along a cosine schedule, in 2-D."""
     a, schedule, steps, seeds = np.array([1.0, 0.05]), lrlib.cosine_annealing(0.5, 300), 300, 3000
-    losses = theory.noisy_sgd(a, 0.5, schedule, steps, seeds, x0=[1.0, 4.0], seed=2)
-    exact = theory.expected_loss(a, 0.5, schedule, steps, x0=[1.0, 4.0])
+    losses = quadratic.noisy_sgd(a, 0.5, schedule, steps, seeds, x0=[1.0, 4.0], seed=2)
+    exact = quadratic.expected_loss(a, 0.5, schedule, steps, x0=[1.0, 4.0])
     for k in (1, 10, 100, 299, 300):
         standard_error = losses[k].std(ddof=1) / math.sqrt(seeds)
         assert abs(losses[k].mean() - exact[k]) < 5 * standard_error
@@ -155,14 +154,14 @@ def test_noisy_sgd_mean_follows_expected_loss_for_a_schedule():
 def test_decay_beats_every_constant_rate_on_the_noisy_quadratic():
     a, sigma, x0, steps = 1.0, 1.0, 10.0, 1000
     constants = np.geomspace(1e-4, 1.9, 300)
-    best_constant = theory.expected_loss(a, sigma, np.repeat(constants[:, None], steps, 1), steps, x0)[:, -1].min()
-    cosine = theory.expected_loss(a, sigma, lrlib.cosine_annealing(0.02, steps), steps, x0)[-1]
+    best_constant = quadratic.expected_loss(a, sigma, np.repeat(constants[:, None], steps, 1), steps, x0)[:, -1].min()
+    cosine = quadratic.expected_loss(a, sigma, lrlib.cosine_annealing(0.02, steps), steps, x0)[-1]
     assert cosine < 0.7 * best_constant
 
 
 def test_lr_array_rejects_a_wrong_length():
     with pytest.raises(ValueError):
-        theory.lr_array(np.ones(5), 6)
+        quadratic.lr_array(np.ones(5), 6)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -170,7 +169,7 @@ def test_lr_array_rejects_a_wrong_length():
 
 def test_quadratic_explorer_redraws_and_classifies():
     pytest.importorskip("ipywidgets")
-    explorer = theory.quadratic_explorer(lr=0.5, condition_number=10.0, steps=30)
+    explorer = quadratic.quadratic_explorer(lr=0.5, condition_number=10.0, steps=30)
     count = explorer.redraw_count
     assert explorer.path.shape == (31, 2)
     assert "monotonically" in explorer.summary.value
@@ -184,7 +183,7 @@ def test_quadratic_explorer_redraws_and_classifies():
     explorer.controls["condition_number"].value = 100.0
     explorer.controls["steps"].value = 35       # same loss-axis limit (50)
     # Speed: none of these moves redrew the axes; only the lines were drawn on the cached background.
-    assert explorer._plot.full_draw_count == 1
+    assert explorer.plot_area.full_draw_count == 1
     explorer.controls["steps"].value = 100
     assert explorer.path.shape == (101, 2)
     bundle = explorer._repr_mimebundle_()

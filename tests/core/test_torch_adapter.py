@@ -9,7 +9,6 @@ from torch.optim.lr_scheduler import LRScheduler
 import lrlib
 
 
-
 @pytest.fixture(autouse=True)
 def float64():
     # float64 so the rate can be recovered from a parameter change to ~1e-12; restored afterwards
@@ -51,7 +50,7 @@ def applied_rates(schedule, steps, ratio=10.0):
         opt.step()
         scheduler.step()
         (rb, rh) = [(-(p.detach() - b) / gr)[gr.abs() > 1e-8].median().item()
-                    for p, b, gr in zip((body.weight, head.weight), before, grads)]
+                    for p, b, gr in zip((body.weight, head.weight), before, grads, strict=True)]
         body_rates.append(rb)
         head_rates.append(rh)
     return np.array(body_rates), np.array(head_rates), np.array(reported)

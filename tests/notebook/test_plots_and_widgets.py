@@ -1,4 +1,4 @@
-"""Fast, headless tests of lrlib.plot and lrlib.widgets (no browser, no kernel)."""
+"""Fast, headless tests of lrlib.notebook.plot and lrlib.notebook.widgets (no browser, no kernel)."""
 import io
 
 import matplotlib
@@ -11,7 +11,8 @@ import PIL.Image
 import pytest
 
 import lrlib
-from lrlib import plot, widgets
+from lrlib import reference
+from lrlib.notebook import plot, widgets
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +26,7 @@ def png_pixels(png: bytes) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------
-# lrlib.plot
+# lrlib.notebook.plot
 
 def test_plot_schedule_draws_the_schedule_values():
     schedule = lrlib.step_decay(0.1, step_size=30, gamma=0.5)
@@ -55,7 +56,7 @@ def test_plot_schedules_overlays_each_with_its_legend_label():
     ax = plot.plot_schedules(schedules, 120, title="two", logy=True)
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["step", "cosine"]
-    for line, schedule in zip(lines, schedules.values()):
+    for line, schedule in zip(lines, schedules.values(), strict=True):
         np.testing.assert_array_equal(line.get_ydata(), schedule(np.arange(120)))
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["step", "cosine"]
     assert ax.get_yscale() == "log" and ax.get_title() == "two"
@@ -123,11 +124,11 @@ def test_plot_vs_torch_reports_the_relative_difference():
 
 
 def test_relative_difference_of_zeros_is_zero():
-    np.testing.assert_array_equal(plot.relative_difference([0.0, 1.0], [0.0, 0.0]), [0.0, np.inf])
+    np.testing.assert_array_equal(reference.relative_difference([0.0, 1.0], [0.0, 0.0]), [0.0, np.inf])
 
 
 # --------------------------------------------------------------------------------------------------
-# lrlib.widgets: controls
+# lrlib.notebook.widgets: controls
 
 def test_make_control_kinds_and_middle_defaults():
     from ipywidgets import Checkbox, Dropdown, FloatLogSlider, FloatSlider, IntSlider
@@ -147,7 +148,7 @@ def test_make_control_kinds_and_middle_defaults():
 
 
 # --------------------------------------------------------------------------------------------------
-# lrlib.widgets: schedule_explorer
+# lrlib.notebook.widgets: schedule_explorer
 
 def step_decay_explorer(**kwargs):
     return widgets.schedule_explorer(
@@ -180,9 +181,9 @@ def test_explorer_redraws_when_a_control_changes():
 def test_explorer_fast_redraw_matches_a_full_draw():
     """The blitted picture (axes unchanged, only the line redrawn) equals a picture drawn from scratch."""
     explorer = step_decay_explorer(defaults={"lr": 0.5})
-    full_draws = explorer._plot.full_draw_count
+    full_draws = explorer.plot_area.full_draw_count
     explorer.controls["gamma"].value = 0.3  # same peak lr, so same axes: the fast path
-    assert explorer._plot.full_draw_count == full_draws
+    assert explorer.plot_area.full_draw_count == full_draws
     fresh = step_decay_explorer(defaults={"lr": 0.5, "gamma": 0.3})
     np.testing.assert_array_equal(png_pixels(explorer.image.value), png_pixels(fresh.image.value))
 
@@ -222,7 +223,7 @@ def test_explorer_horizon_from_a_control_or_its_own_slider():
     assert "steps" not in own.values()  # the horizon is not a schedule argument
     own.controls["steps"].value = 30
     assert len(own.line.get_xdata()) == 30
-    assert own._plot.axes.get_yscale() == "log"
+    assert own.plot_area.axes.get_yscale() == "log"
 
 
 def test_explorer_text_repr_is_short_and_stable():
@@ -241,7 +242,7 @@ def test_explorer_does_not_register_a_pyplot_figure():
 
 
 # --------------------------------------------------------------------------------------------------
-# lrlib.widgets: schedule_comparator and training_explorer
+# lrlib.notebook.widgets: schedule_comparator and training_explorer
 
 def test_comparator_shows_the_ticked_candidates():
     candidates = {"step": lrlib.step_decay(0.1, 30), "cosine": lambda T: lrlib.cosine_annealing(0.1, T)}
@@ -253,27 +254,12 @@ def test_comparator_shows_the_ticked_candidates():
     count = comparator.redraw_count
     comparator.checkboxes["step"].value = True
     assert comparator.redraw_count == count + 1 and comparator.lines["step"].get_visible()
-    legend = comparator._plot.axes.get_legend()
+    legend = comparator.plot_area.axes.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["step", "cosine"]
     comparator.logy.value = True
-    assert comparator._plot.axes.get_yscale() == "log"
+    assert comparator.plot_area.axes.get_yscale() == "log"
 
 
 def test_comparator_reports_a_failing_candidate():
     comparator = widgets.schedule_comparator({"bad": lambda T: lrlib.cosine_annealing(0.1, T - 100)}, 50)
     assert "bad: total_steps must be" in comparator.error_text
-
-
-def test_training_explorer_runs_on_click():
-    calls = []
-
-    def train(lr):
-        calls.append(lr)
-        return {"lr": [lr] * 10, "loss": list(np.linspace(1, 0.5, 10))}
-
-    explorer = widgets.training_explorer(train, {"lr": (0.1, 1.0, 0.1)})
-    assert calls == [] and explorer.run_count == 0
-    explorer.button.click()
-    assert calls == [0.5] and explorer.run_count == 1
-    np.testing.assert_array_equal(explorer.figure.axes[1].get_lines()[0].get_ydata(), [0.5] * 10)
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")

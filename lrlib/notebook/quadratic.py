@@ -1,4 +1,4 @@
-"""What a learning rate does, on problems small enough to solve exactly (notebook 01).
+"""What a learning rate does, on quadratics: problems small enough to solve exactly.
 
 Two model problems, both quadratics ``f(x) = 1/2 x^T A x`` whose minimum is ``x = 0``:
 
@@ -15,13 +15,17 @@ Two model problems, both quadratics ``f(x) = 1/2 x^T A x`` whose minimum is ``x 
 
 ``quadratic_explorer()`` is the interactive version of the first problem: sliders for the learning
 rate, the condition number and the number of updates; the path on the contour plot and the loss
-curve are redrawn live.
+curve are redrawn live (a ``lrlib.notebook.widgets.PlotWidget``).
 """
 from __future__ import annotations
 
 import math
-import numbers
+
 import numpy as np
+
+from ..checks import check_factor, check_int, check_lr
+from . import plot
+from .widgets import PlotWidget, make_control
 
 __all__ = ["quadratic", "quadratic_loss", "eigenvalues", "stability_limit", "best_constant_lr",
            "contraction_factor", "gradient_descent_path", "plot_quadratic_path", "lr_array", "noisy_sgd",
@@ -40,12 +44,10 @@ def quadratic(condition_number: float, largest: float = 1.0, dim: int = 2, rotat
     direction and the last the steepest. ``rotation`` (radians, ``dim = 2`` only) turns the
     eigenvectors counter-clockwise.
     """
-    if not (isinstance(condition_number, numbers.Real) and condition_number >= 1):
-        raise ValueError(f"condition_number must be a real number >= 1, got {condition_number!r}")
-    if not (isinstance(largest, numbers.Real) and largest > 0):
-        raise ValueError(f"largest must be > 0, got {largest!r}")
-    if not (isinstance(dim, numbers.Integral) and dim >= 1):
-        raise ValueError(f"dim must be an integer >= 1, got {dim!r}")
+    condition_number = check_factor("condition_number", condition_number, 1.0, math.inf, low_open=False,
+                                    high_open=True)
+    largest = check_lr("largest", largest)
+    dim = check_int("dim", dim, 1)
     if rotation and dim != 2:
         raise ValueError("rotation is only defined for dim = 2")
     lam = np.geomspace(largest / condition_number, largest, dim) if dim > 1 else np.array([float(largest)])
@@ -93,8 +95,7 @@ def contraction_factor(A: np.ndarray, lr) -> np.ndarray | float:
 def lr_array(lr, steps: int) -> np.ndarray:
     """The rates of updates 0..steps-1 as a float array: ``lr`` may be a number, an array of length
     ``steps`` or a schedule (any callable taking ``np.arange(steps)``, e.g. an lrlib Schedule)."""
-    if not (isinstance(steps, numbers.Integral) and steps >= 0):
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    steps = check_int("steps", steps, 0)
     if callable(lr):
         rates = np.asarray(lr(np.arange(steps)), dtype=np.float64)
     else:
@@ -131,8 +132,6 @@ def plot_quadratic_path(A: np.ndarray, path: np.ndarray, ax=None, title: str | N
     The contour levels are ``f(x_0)`` times 1e-3 .. 4 (geometric), so the start lies on the 4th line
     from the outside whatever A is. Iterates outside the window (a divergent run) are clipped.
     """
-    from . import plot
-
     if ax is None:
         _, ax = plot.new_figure(figsize=(3.5, 3.0))
     path = np.asarray(path, dtype=np.float64)
@@ -173,10 +172,8 @@ def noisy_sgd(a, sigma: float, lr, steps: int, seeds: int, x0=1.0, seed: int = 0
     """
     a = _curvatures(a)
     rates = lr_array(lr, steps)
-    if not (isinstance(seeds, numbers.Integral) and seeds >= 1):
-        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
-    if not sigma >= 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma!r}")
+    seeds = check_int("seeds", seeds, 1)
+    sigma = check_lr("sigma", sigma, allow_zero=True)
     rng = np.random.default_rng(seed)
     x = np.broadcast_to(np.asarray(x0, dtype=np.float64), a.shape).copy()
     x = np.repeat(x[None, :], seeds, axis=0)                   # (seeds, dim)
@@ -236,17 +233,14 @@ def stationary_loss(a, sigma: float, lr):
 # --------------------------------------------------------------------------------------------------
 # The interactive explorer
 
-class QuadraticExplorer:
+class QuadraticExplorer(PlotWidget):
     """Gradient descent on ``f(x) = 1/2 x^T A x`` in 2-D, ``A = diag(1/kappa, 1)`` (so ``L = 1``).
 
-    Built by ``quadratic_explorer()``; the widget itself is ``.widget`` and displays when the object
-    is the last expression of a cell. Left: the contour lines of f and the path from ``x0``. Right:
-    ``f(x_k) / f(x_0)`` on a log axis, with the bound ``rho^(2k)`` of the theory dashed.
-
-    Every slider only changes the data of four lines (contours, path, loss, theory), drawn on top of a
-    cached background (see ``lrlib.widgets``): a redraw takes a few tens of ms. Only a steps value
-    past a round axis limit (10, 20, 50, 100, 200) redraws the axes. Attributes for tests:
-    ``controls``, ``path`` (the iterates drawn), ``summary`` (HTML text), ``redraw_count``.
+    Built by ``quadratic_explorer()``. Left: the contour lines of f and the path from ``x0``. Right:
+    ``f(x_k) / f(x_0)`` on a log axis, with the bound ``rho^(2k)`` of the theory dashed. The contours,
+    the path and both curves are animated lines over a cached background; the loss axis ends at a
+    round number of updates (10, 20, 50, ...), so most slider moves keep the axes. Besides
+    ``PlotWidget``'s attributes: ``path`` (the iterates drawn).
     """
 
     X_LIM = (-1.25, 1.25)
@@ -254,56 +248,39 @@ class QuadraticExplorer:
     LOSS_LIM = (1e-12, 1e4)
 
     def __init__(self, lr: float = 0.5, condition_number: float = 10.0, steps: int = 40, x0=(-1.0, 0.6)):
-        import ipywidgets as widgets
-        from .widgets import _PlotArea, make_control
-
         self.x0 = np.asarray(x0, dtype=np.float64)
-        self.controls = {
+        super().__init__({
             "lr": make_control("lr", (0.01, 3.0, 0.01, "log"), lr),
             "condition_number": make_control("condition_number", (1.0, 1000.0, 0.05, "log"), condition_number),
             "steps": make_control("steps", (5, 200, 5), steps),
-        }
-        self._plot = _PlotArea(ncols=2)
-        self.figure = self._plot.figure
-        path_ax, loss_ax = self._plot.axes
-        path_ax.set_xlim(*self.X_LIM)
-        path_ax.set_ylim(*self.Y_LIM)
-        path_ax.set_aspect("equal")
-        path_ax.set_xlabel(r"$x_1$ (flat direction, $\lambda = \mu = 1/\kappa$)")
-        path_ax.set_ylabel(r"$x_2$ (steep, $\lambda = L = 1$)")
-        path_ax.plot([0], [0], marker="*", color="k", markersize=8)
-        self._contour_line = self._plot.add_line(path_ax, color="0.7", linewidth=0.8)
-        self._path_line = self._plot.add_line(path_ax, color="C3", marker="o", markersize=2.5, linewidth=1.0)
-        loss_ax.set_yscale("log")
-        loss_ax.set_ylim(*self.LOSS_LIM)
-        loss_ax.set_xlabel("update k")
-        loss_ax.set_ylabel(r"$f(x_k) / f(x_0)$")
-        self._loss_line = self._plot.add_line(loss_ax, color="C3", label="gradient descent")
-        self._theory_line = self._plot.add_line(loss_ax, color="0.4", linestyle="--",
-                                                label=r"bound $\rho^{2k}$")
-        loss_ax.legend(handles=[self._loss_line, self._theory_line], loc="lower left")
-        self.summary = widgets.HTML()
-        self.redraw_count = 0
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
-        box = widgets.Box(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
-        self.widget = widgets.VBox([box, self._plot.image, self.summary])
-        self.redraw()
-        # The first draw placed the axes (constrained layout); keep them there. A later full draw
-        # (the steps axis changing) then costs half as much, and the panels do not jump.
+        }, ncols=2)
+        path_ax, loss_ax = self.axes
+        with plot.styled():
+            path_ax.set_xlim(*self.X_LIM)
+            path_ax.set_ylim(*self.Y_LIM)
+            path_ax.set_aspect("equal")
+            path_ax.set_xlabel(r"$x_1$ (flat direction, $\lambda = \mu = 1/\kappa$)")
+            path_ax.set_ylabel(r"$x_2$ (steep, $\lambda = L = 1$)")
+            path_ax.plot([0], [0], marker="*", color="k", markersize=8)
+            self._contour_line = self.plot_area.add_line(path_ax, color="0.7", linewidth=0.8)
+            self._path_line = self.plot_area.add_line(path_ax, color="C3", marker="o", markersize=2.5,
+                                                      linewidth=1.0)
+            loss_ax.set_yscale("log")
+            loss_ax.set_ylim(*self.LOSS_LIM)
+            loss_ax.set_xlabel("update k")
+            loss_ax.set_ylabel(r"$f(x_k) / f(x_0)$")
+            self._loss_line = self.plot_area.add_line(loss_ax, color="C3", label="gradient descent")
+            self._theory_line = self.plot_area.add_line(loss_ax, color="0.4", linestyle="--",
+                                                        label=r"bound $\rho^{2k}$")
+            loss_ax.legend(handles=[self._loss_line, self._theory_line], loc="lower left")
+        self.start()
+        # The first draw placed the axes (constrained layout); keep them there, so that the panels
+        # do not jump when the steps axis changes.
         self.figure.set_layout_engine("none")
-
-    def values(self) -> dict:
-        from .widgets import _control_value
-        return {name: _control_value(c) for name, c in self.controls.items()}
-
-    def _on_change(self, change) -> None:
-        self.redraw()
 
     def _contour_data(self, A):
         """Level sets of f as one NaN-separated polyline: for diagonal A they are ellipses
-        ``x_i = sqrt(2 c / lambda_i) * (cos, sin)``, so no contouring is needed and the contours can be
-        an animated line like the path (a new kappa redraws in milliseconds)."""
+        ``x_i = sqrt(2 c / lambda_i) * (cos, sin)``, so the contours can be an animated line too."""
         theta = np.append(np.linspace(0.0, 2.0 * np.pi, 121), np.nan)
         levels = quadratic_loss(A, self.x0) * np.geomspace(1e-3, 4.0, 10)
         radius = np.sqrt(2.0 * levels)[:, None]
@@ -311,9 +288,8 @@ class QuadraticExplorer:
         x2 = radius / math.sqrt(A[1, 1]) * np.sin(theta)
         return x1.ravel(), x2.ravel()
 
-    def redraw(self) -> None:
-        v = self.values()
-        lr, kappa, steps = v["lr"], v["condition_number"], int(v["steps"])
+    def draw(self, values: dict) -> str:
+        lr, kappa, steps = values["lr"], values["condition_number"], int(values["steps"])
         A = quadratic(kappa)
         self._contour_line.set_data(*self._contour_data(A))
         self.path = gradient_descent_path(A, self.x0, lr, steps)
@@ -326,11 +302,8 @@ class QuadraticExplorer:
         self._loss_line.set_data(k[shown], np.clip(rel[shown], 1e-300, None))
         with np.errstate(over="ignore", under="ignore"):
             self._theory_line.set_data(k, np.clip(rho ** (2.0 * k), 1e-300, 1e300))
-        # The x axis ends at a round number >= steps, so most slider moves keep the axes (fast blit).
-        self._plot.axes[1].set_xlim(0, next(n for n in (10, 20, 50, 100, 200, 500, 1000, steps) if n >= steps))
-        self._plot.render()
-        self.summary.value = self._summary_html(A, lr, rho, rel[-1])
-        self.redraw_count += 1
+        self.axes[1].set_xlim(0, next(n for n in (10, 20, 50, 100, 200, 500, 1000, steps) if n >= steps))
+        return self._summary_html(A, lr, rho, rel[-1])
 
     @staticmethod
     def _summary_html(A, lr, rho, final) -> str:
@@ -351,11 +324,6 @@ class QuadraticExplorer:
             f"with &rho;* = (&kappa;&minus;1)/(&kappa;+1) = {(L - mu) / (L + mu):.3g}. "
             f"Final f/f&#8320; = {final:.2e}.")
 
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = repr(self)   # stable text for nbval (the VBox's would do too)
-        return self._plot.png_bundle(bundle)
-
     def __repr__(self):
         return "QuadraticExplorer(lr, condition_number, steps)"
 
@@ -364,5 +332,5 @@ def quadratic_explorer(lr: float = 0.5, condition_number: float = 10.0, steps: i
                        x0=(-1.0, 0.6)) -> QuadraticExplorer:
     """Sliders for the learning rate (log scale, ``L = 1`` so the stability limit is 2), the condition
     number ``kappa`` (log scale, 1 to 1000) and the number of updates; the gradient-descent path on
-    the contour plot of ``f`` and the loss curve are redrawn live. Display the returned object."""
+    the contour plot of ``f`` and the loss curve are redrawn live. Display the returned widget."""
     return QuadraticExplorer(lr=lr, condition_number=condition_number, steps=steps, x0=x0)

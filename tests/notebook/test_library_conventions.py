@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lrlib import conventions as C
+from lrlib.notebook import conventions as C
 
 
 def by_call(rows, fragment):

@@ -1,0 +1,1 @@
+"""What the notebooks use: plots, widgets, the digits training harness, and topic helpers."""
