@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # conftest.py (repository root) makes nbval honour a trailing ';' as Jupyter does.
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install lab test test-lib test-notebooks data execute bench clean
+.PHONY: install lab test lint test-lib test-notebooks data execute bench clean
 
 install: $(INSTALLED)
 
@@ -24,19 +24,26 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 # Extract the JPEG copy of CIFAR-10 into an ignored folder, when the copy is there (development
 # machines and CI). On a user's machine the engine downloads the original through torchvision.
-data: data/cifar10-jpeg/.extracted
+# ARCHIVE.sha256, written last as sha256sum prints it ("<hex>  cifar10-jpeg.tar.gz"), marks the
+# extraction complete and names the archive in the data_source of every result trained on it.
+data: data/cifar10-jpeg/ARCHIVE.sha256
 
-data/cifar10-jpeg/.extracted:
+data/cifar10-jpeg/ARCHIVE.sha256: $(wildcard $(JPEG_TARBALL))
 	@if [ -f "$(JPEG_TARBALL)" ]; then \
-	  mkdir -p data/cifar10-jpeg && tar -xzf "$(JPEG_TARBALL)" -C data/cifar10-jpeg && touch $@; \
+	  mkdir -p data/cifar10-jpeg && tar -xzf "$(JPEG_TARBALL)" -C data/cifar10-jpeg && \
+	  (cd "$(dir $(JPEG_TARBALL))" && sha256sum "$(notdir $(JPEG_TARBALL))") > $@.tmp && mv $@.tmp $@; \
 	else echo "no $(JPEG_TARBALL): CIFAR-10 will be downloaded by torchvision when needed"; fi
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
 
 # CI runs the CIFAR-10 notebook on the seconds-long smoke profile.
-test: install data
+test: install data lint
 	LRLIB_CIFAR_PROFILE=smoke $(PY) -m pytest tests notebooks $(NBVAL_FLAGS)
+
+# ruff (pinned in requirements.txt; rules in pyproject.toml): pyflakes, pycodestyle errors, isort, bugbear.
+lint: install
+	$(VENV)/bin/ruff check lrlib tests benchmarks conftest.py
 
 test-lib: install
 	$(PY) -m pytest -q tests

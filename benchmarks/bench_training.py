@@ -1,4 +1,4 @@
-"""Training throughput: lrlib.cifar's engine against the conventional PyTorch input pipeline.
+"""Training throughput: the lrlib.cifar engine against the conventional PyTorch input pipeline.
 
 Both sides train the same network (a profile's widths) with the same optimizer, loss, batch size,
 thread count and device, on the same images, one epoch at a time; only the way batches are made
@@ -40,7 +40,10 @@ from PIL import Image
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from lrlib import cifar
+from lrlib.cifar.data import load_data, random_crop_flip, to_device
+from lrlib.cifar.network import build_network
+from lrlib.cifar.profiles import PROFILES
+from lrlib.cifar.sweep import device_name
 
 
 class PILDataset(torch.utils.data.Dataset):
@@ -71,7 +74,7 @@ def train_epoch(model, optimizer, batches, profile, memory_format) -> int:
 
 def make_model(profile, num_classes, memory_format, device):
     torch.manual_seed(0)
-    model = cifar.build_network(profile.widths, num_classes).to(device, memory_format=memory_format)
+    model = build_network(profile.widths, num_classes).to(device, memory_format=memory_format)
     optimizer = torch.optim.SGD(model.parameters(), lr=profile.peak_lr * 0.1, momentum=profile.momentum,
                                 nesterov=True, weight_decay=profile.weight_decay)
     return model, optimizer
@@ -79,7 +82,7 @@ def make_model(profile, num_classes, memory_format, device):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="quick", choices=sorted(cifar.PROFILES),
+    parser.add_argument("--profile", default="quick", choices=sorted(PROFILES),
                         help="network widths, batch size and number of images (default: quick)")
     parser.add_argument("--data-dir", default=None, help="image folder (default: torchvision CIFAR-10 in data/)")
     parser.add_argument("--images", type=int, default=2000, help="training images per epoch (default: 2000)")
@@ -92,8 +95,8 @@ def main():
 
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    profile = cifar.PROFILES[args.profile]
-    data = cifar.load_data(profile, args.data_dir)
+    profile = PROFILES[args.profile]
+    data = load_data(profile, args.data_dir)
     rng = np.random.default_rng(0)
     keep = np.sort(rng.choice(len(data.train_images), size=min(args.images, len(data.train_images)), replace=False))
     images, labels = data.train_images[keep], data.train_labels[keep]
@@ -102,13 +105,13 @@ def main():
     std = images.reshape(-1, 3).std(0) / 255
     batch = profile.batch_size
 
-    # Engine: resident tensors, batched augmentation, index slicing (what lrlib.cifar.train_run does).
-    x_all, y_all = cifar._to_device(images, labels, torch.tensor(mean, dtype=torch.float32, device=device),
-                                    torch.tensor(std, dtype=torch.float32, device=device), device)
+    # Engine: resident tensors, batched augmentation, index slicing (what lrlib.cifar.training.train_run does).
+    x_all, y_all = to_device(images, labels, torch.tensor(mean, dtype=torch.float32, device=device),
+                             torch.tensor(std, dtype=torch.float32, device=device), device)
     generator = torch.Generator(device=device).manual_seed(0)
 
     def engine_batches():
-        augmented = cifar.random_crop_flip(x_all, profile.translate, generator).contiguous(
+        augmented = random_crop_flip(x_all, profile.translate, generator).contiguous(
             memory_format=torch.channels_last)
         order = torch.randperm(len(x_all), device=device, generator=generator)
         for i in range(len(x_all) // batch):
@@ -149,7 +152,7 @@ def main():
             if repeat:
                 rates[name].append(seen / (time.perf_counter() - start))
 
-    print(f"device: {cifar.device_name(device)}; torch {torch.__version__}; data: {data.source}")
+    print(f"device: {device_name(device)}; torch {torch.__version__}; data: {data.source}")
     print(f"profile {profile.name}: widths {profile.widths}, batch {batch}, {len(images)} images per epoch, "
           f"{args.threads} torch threads, DataLoader workers: {args.workers}, {args.repeats} timed epochs per variant")
     best = {name: max(r) for name, r in rates.items()}
