@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # conftest.py (repository root) makes nbval honour a trailing ';' as Jupyter does.
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install lab test lint test-lib test-notebooks data execute bench clean
+.PHONY: install lab test test-portable lint test-lib test-notebooks data execute bench clean
 
 install: $(INSTALLED)
 
@@ -40,6 +40,12 @@ lab: install
 # CI runs the CIFAR-10 notebook on the seconds-long smoke profile.
 test: install data lint
 	LRLIB_CIFAR_PROFILE=smoke $(PY) -m pytest tests notebooks $(NBVAL_FLAGS)
+
+# The notebooks again under torch's portable kernels and numpy without its AVX-512 code paths: the
+# last bits of floating point change as on another CPU, and the committed outputs must not.
+PORTABLE := ATEN_CPU_CAPABILITY=default NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
+test-portable: install data
+	$(PORTABLE) LRLIB_CIFAR_PROFILE=smoke $(PY) -m pytest notebooks $(NBVAL_FLAGS)
 
 # ruff (pinned in requirements.txt; rules in pyproject.toml): pyflakes, pycodestyle errors, isort, bugbear.
 lint: install

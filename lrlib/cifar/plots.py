@@ -35,7 +35,7 @@ def plot_applied_lr(records, ax=None, seed=None, lr_scale=None):
         ax.plot(np.arange(len(r["lr_per_update"])), r["lr_per_update"], label=r["schedule"], lw=1.5)
     ax.set_xlabel("update")
     ax.set_ylabel("applied learning rate")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -49,12 +49,12 @@ def plot_accuracy_curves(records, ax=None, lr_scale=None):
     for name in sorted(by_schedule, key=schedule_order):
         curves = 100 * np.asarray(by_schedule[name])
         epochs = np.arange(1, curves.shape[1] + 1)
-        line, = ax.plot(epochs, curves.mean(0), marker="o", ms=3, label=name)
+        line, = ax.plot(epochs, curves.mean(0), marker="o", ms=5, label=name)
         ax.fill_between(epochs, curves.min(0), curves.max(0), color=line.get_color(), alpha=0.15)
         ax.set_xticks(epochs)
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy (%)")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -78,7 +78,7 @@ def plot_lr_scale_sensitivity(rows, ax=None):
     ax.minorticks_off()
     ax.set_xlabel("lr scale (peak lr / profile's peak lr)")
     ax.set_ylabel("final test accuracy (%)")
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax
 
 
@@ -93,6 +93,6 @@ def plot_final_accuracy(rows, ax=None):
         if r["n"]:
             ax.errorbar(i, 100 * r["mean"], yerr=0 if math.isnan(r["ci"]) else 100 * r["ci"],
                         fmt="s", color="C3", capsize=4, ms=5)
-    ax.set_xticks(range(len(rows)), labels, fontsize=8)
+    ax.set_xticks(range(len(rows)), labels)
     ax.set_ylabel("final test accuracy (%)")
     return ax

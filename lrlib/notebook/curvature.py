@@ -71,7 +71,7 @@ def sharpness_along(schedule: Schedule, checkpoints: Sequence[int], *, width: in
     """lambda_max before the updates listed in ``checkpoints`` of the run
     ``train(schedule, momentum=0.0, width=width, batch_size=batch_size, seed=seed)``, on a fixed
     subset of ``sample`` training examples (``SharpnessProbe.measurements``)."""
-    x_train, y_train, _, _ = load_digits_split()
+    x_train, y_train = load_digits_split()[:2]
     subset = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(12345))[:sample]
     probe = SharpnessProbe(checkpoints, x_train[subset], y_train[subset], iters)
     last = max(probe.wanted, default=0)

@@ -1,8 +1,10 @@
 """The digits task and the one training loop every digits demo of the notebooks runs on.
 
 The task is scikit-learn's handwritten digits (1,797 real 8x8 images, 10 classes), which ships with
-scikit-learn, so the demos need no download: a fixed stratified 80/20 split into training and
-validation images, standardized with the training statistics. The model is a small MLP.
+scikit-learn, so the demos need no download: a fixed stratified 60/20/20 split into training,
+validation and test images, standardized with the training statistics. Choices (a peak learning
+rate, a schedule) are made on the validation split; the test split is only evaluated once, on the
+final model, and reported separately. The model is a small MLP.
 
 ``train(schedule, ...)`` is minibatch SGD (or Adam) whose rate comes from an lrlib schedule through
 ``lrlib.to_torch``, or, for a ``ReduceOnPlateau``, is set once per epoch from the validation loss.
@@ -13,7 +15,8 @@ Each update t of the loop is::
     optimizer.zero_grad(); loss.backward(); optimizer.step(); scheduler.step()
 
 and after each epoch the validation loss and accuracy are recorded, then the hooks' ``after_epoch``
-run. Hooks (fastai's callbacks, kept tiny) are how the range test, the curvature measurement and
+run; the final model's test loss and accuracy are recorded at the end of a run that did not diverge.
+Hooks (fastai's callbacks, kept tiny) are how the range test, the curvature measurement and
 divergence detection ride on the same loop. ``train`` returns a ``History``: the per-update rate and
 loss, the per-epoch metrics, and the trained model.
 """
@@ -23,7 +26,7 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -34,22 +37,34 @@ from ..plateau import ReduceOnPlateau
 from ..schedules import Schedule
 from ..torch_adapter import to_torch
 
-__all__ = ["VAL_FRACTION", "load_digits_split", "steps_per_epoch", "make_model", "StopTraining", "Hook",
+__all__ = ["VAL_FRACTION", "TEST_FRACTION", "DigitsSplit", "load_digits_split", "steps_per_epoch", "make_model",
+           "StopTraining", "Hook",
            "TrainingState", "History", "StopOnDivergence", "train", "range_test_digits"]
 
 VAL_FRACTION = 0.2
+TEST_FRACTION = 0.2
+
+
+class DigitsSplit(NamedTuple):
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
 
 
 @lru_cache(maxsize=1)
-def load_digits_split(seed: int = 0):
-    """Digits as standardized float32 tensors: (x_train, y_train, x_val, y_val), a fixed stratified split."""
+def load_digits_split(seed: int = 0) -> DigitsSplit:
+    """Digits as standardized float32 tensors in a fixed stratified train/validation/test split."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     data = load_digits()
+    x, y = data.data.astype(np.float32), data.target
+    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
     x_train, x_val, y_train, y_val = train_test_split(
-        data.data.astype(np.float32), data.target, test_size=VAL_FRACTION, random_state=seed,
-        stratify=data.target)
+        x_rest, y_rest, test_size=VAL_FRACTION / (1 - TEST_FRACTION), random_state=seed, stratify=y_rest)
     # Standardize with training statistics only; constant border pixels get std 1 to avoid 0/0.
     mean, std = x_train.mean(0), x_train.std(0)
     std[std == 0] = 1.0
@@ -59,7 +74,7 @@ def load_digits_split(seed: int = 0):
 
     def as_y(a):
         return torch.from_numpy(a.astype(np.int64))
-    return as_x(x_train), as_y(y_train), as_x(x_val), as_y(y_val)
+    return DigitsSplit(as_x(x_train), as_y(y_train), as_x(x_val), as_y(y_val), as_x(x_test), as_y(y_test))
 
 
 def steps_per_epoch(batch_size: int) -> int:
@@ -115,8 +130,9 @@ class Hook:
 
 class History(dict):
     """A run's record, a dict: ``lr`` and ``loss`` per update; ``train_loss``, ``val_loss`` and
-    ``val_acc`` per epoch; ``steps_per_epoch``; ``diverged`` and ``diverged_at`` (update index).
-    The trained model is the attribute ``model``."""
+    ``val_acc`` per epoch; ``test_loss`` and ``test_acc`` of the final model (nan if it diverged);
+    ``steps_per_epoch``; ``diverged`` and ``diverged_at`` (update index). The trained model is the
+    attribute ``model``."""
     model: nn.Module | None = None
 
 
@@ -186,14 +202,14 @@ def train(schedule, *, epochs: int = 10, batch_size: int = 32, optimizer: str = 
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     if not 0.0 <= label_noise < 1.0:
         raise ValueError(f"label_noise must be in [0, 1), got {label_noise}")
-    x_train, y_train, x_val, y_val = load_digits_split()
+    x_train, y_train, x_val, y_val, x_test, y_test = load_digits_split()
     generator = torch.Generator().manual_seed(seed)
     if label_noise:
         flip = torch.rand(len(y_train), generator=generator) < label_noise
         y_train = torch.where(flip, torch.randint(0, 10, y_train.shape, generator=generator), y_train)
     n, spe = len(x_train), math.ceil(len(x_train) / batch_size)
     history = History(lr=[], loss=[], train_loss=[], val_loss=[], val_acc=[], steps_per_epoch=spe,
-                      diverged=False, diverged_at=None)
+                      test_loss=math.nan, test_acc=math.nan, diverged=False, diverged_at=None)
     all_hooks = [StopOnDivergence(divergence_factor)] if divergence_factor is not None else []
     plateau = schedule if isinstance(schedule, ReduceOnPlateau) else None
     if plateau:
@@ -239,6 +255,8 @@ def train(schedule, *, epochs: int = 10, batch_size: int = 32, optimizer: str = 
                     hook.after_epoch(state)
         except StopTraining:
             pass
+        if not history["diverged"]:
+            history["test_loss"], history["test_acc"] = _evaluate(net, x_test, y_test)
     for key in ("lr", "loss", "train_loss", "val_loss", "val_acc"):
         history[key] = np.asarray(history[key], dtype=np.float64)
     history.model = net

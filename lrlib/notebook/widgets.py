@@ -131,7 +131,7 @@ class PlotArea:
 
     def __init__(self, ncols: int = 1, figsize=None):
         if figsize is None:
-            figsize = plot.FIGSIZE if ncols == 1 else (4.5 * ncols, plot.FIGSIZE[1])
+            figsize = plot.FIGSIZE if ncols == 1 else (plot.PANEL_WIDTH * ncols, plot.FIGSIZE[1])
         # The project's style (grid, font sizes) whether or not the notebook called plot.style().
         with plot.styled():
             self.figure = Figure(figsize=figsize, dpi=plot.DPI, facecolor="white")
@@ -442,9 +442,11 @@ class ScheduleComparator(PlotWidget):
             controls["steps"] = make_control("steps", steps)
         super().__init__(controls)
         ax = self.axes
-        # One line per candidate, created once; its color stays the same whatever the selection.
+        # One line per candidate, created once; its style stays the same whatever the selection
+        # (10 colours solid, then dashed: no two candidates look alike).
         with plot.styled():
-            self.lines = {name: self.plot_area.add_line(ax, color=f"C{i % 10}", label=name)
+            self.lines = {name: self.plot_area.add_line(ax, color=f"C{i % 10}", label=name,
+                                                        linestyle="-" if i < 10 else "--")
                           for i, name in enumerate(self.candidates)}
             plot.label_schedule_axes(ax, title=title)
         self.start()
@@ -572,7 +574,7 @@ def _cycle_table_html(period, period_mult, steps):
     cell = "<td style='padding:0 10px; text-align:right'>{}</td>"
     head = "".join(f"<th style='padding:0 10px'>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(cell.format(html.escape(c)) for c in row) + "</tr>" for row in rows)
-    return f"<table style='font-size:12px'><tr>{head}</tr>{body}</table>"
+    return f"<table style='font-size:14px'><tr>{head}</tr>{body}</table>"
 
 
 def warm_restarts_explorer(controls: Mapping, steps, **kwargs) -> ScheduleExplorer:
@@ -630,7 +632,7 @@ class PlateauExplorer(PlotWidget):
         self.metric_name = metric_name
         self.scheduler, self.lrs, self.best, self.reductions = None, None, None, []
         super().__init__({name: make_control(name, spec, defaults.get(name)) for name, spec in controls.items()},
-                         ncols=2, figsize=(2 * plot.FIGSIZE[0] * 0.8, plot.FIGSIZE[1]))
+                         ncols=2)
         self.start()
 
     def draw(self, values: dict) -> str:

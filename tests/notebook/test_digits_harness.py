@@ -18,10 +18,22 @@ def test_train_returns_the_history_and_the_trained_model():
     spe = digits.steps_per_epoch(256)
     assert len(history["lr"]) == len(history["loss"]) == 2 * spe and len(history["val_loss"]) == 2
     assert isinstance(history.model, nn.Module)
-    _, _, x_val, y_val = digits.load_digits_split()
-    with torch.no_grad():  # the model returned is the one the last validation measured
-        loss = nn.functional.cross_entropy(history.model(x_val), y_val).item()
+    split = digits.load_digits_split()
+    with torch.no_grad():  # the model returned is the one the last validation and the test measured
+        loss = nn.functional.cross_entropy(history.model(split.x_val), split.y_val).item()
+        test = nn.functional.cross_entropy(history.model(split.x_test), split.y_test).item()
     assert loss == pytest.approx(history["val_loss"][-1], rel=1e-6)
+    assert test == pytest.approx(history["test_loss"], rel=1e-6) and 0 < history["test_acc"] <= 1
+
+
+def test_the_split_is_stratified():
+    split = digits.load_digits_split()
+    sizes = [len(split.y_train), len(split.y_val), len(split.y_test)]
+    assert sum(sizes) == 1797 and abs(sizes[1] - 359) <= 1 and abs(sizes[2] - 360) <= 1
+    for y in (split.y_train, split.y_val, split.y_test):
+        counts = np.bincount(y.numpy(), minlength=10) / len(y)
+        np.testing.assert_allclose(counts, 0.1, atol=0.01)
+
 
 
 def test_hooks_see_every_update_and_can_stop_the_run():
@@ -51,6 +63,7 @@ def test_hooks_see_every_update_and_can_stop_the_run():
 def test_a_diverging_run_is_recorded_not_raised():
     history = digits.train(lrlib.constant(50.0), epochs=2, batch_size=64)
     assert history["diverged"] and history["diverged_at"] == len(history["loss"]) - 1
+    assert np.isnan(history["test_acc"])
     free = digits.train(lrlib.constant(50.0), epochs=1, batch_size=64, divergence_factor=None)
     assert not free["diverged"] and len(free["loss"]) == digits.steps_per_epoch(64)
 
@@ -73,7 +86,7 @@ def test_reduce_on_plateau_in_the_loop_follows_the_validation_loss():
 def test_range_test_on_the_harness_matches_the_generic_range_test():
     """The range test run by digits.train equals lrlib.range_test driving a hand-written step."""
     result = digits.range_test_digits(start_lr=1e-4, end_lr=1.0, steps=60, batch_size=64, width=32)
-    x_train, y_train, _, _ = digits.load_digits_split()
+    x_train, y_train = digits.load_digits_split()[:2]
     generator = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     model = digits.make_model("mlp", 32)
