@@ -29,7 +29,7 @@ def top_hessian_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor, i
     loss = nn.functional.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, params, create_graph=True)
     generator = torch.Generator().manual_seed(0)
-    vector = [torch.randn(p.shape, generator=generator) for p in params]
+    vector = [torch.randn(p.shape, generator=generator, dtype=p.dtype) for p in params]
     eigenvalue = math.nan
     for _ in range(iters):
         norm = torch.sqrt(sum((v * v).sum() for v in vector))
