@@ -10,6 +10,9 @@ Every record names its data (``Dataset.source``) and never a filesystem path: ``
 it, written by ``make data``); any other folder by its base name, its image formats and the first 12 hex
 digits of the sha256 of its file list (names and sizes): ``image folder 'mydata' (PNG, files sha256 ...)``.
 
+A study holds a validation split out of the training images (``hold_out_validation``): every choice
+is made on it, and the test images are scored only by the final runs.
+
 On the device, augmentation is a handful of batched tensor operations on the whole training set
 (``random_crop_flip``), no DataLoader and no per-image Python. torch is imported by the functions that
 use it, so that the analysis (which reads results files and may raise DataError) needs no torch.
@@ -28,14 +31,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lrlib.checks import check_factor
+
 if TYPE_CHECKING:
     import torch
 
     from .profiles import Profile
 
 __all__ = ["DataError", "Dataset", "CIFAR10_CLASSES", "TORCHVISION_SOURCE", "JPEG_COPY_SOURCE",
-           "ARCHIVE_CHECKSUM_FILE", "stratified_indices", "atomic_write", "load_data", "to_device",
-           "on_device", "random_crop_flip"]
+           "ARCHIVE_CHECKSUM_FILE", "stratified_indices", "validation_indices", "atomic_write", "load_data",
+           "hold_out_validation", "to_device", "on_device", "random_crop_flip"]
 
 
 class DataError(Exception):
@@ -57,6 +62,8 @@ class Dataset:
     test_labels: np.ndarray
     classes: list
     source: str  # goes into every record: which data produced the numbers
+    validation_images: np.ndarray | None = None  # held out of the training images by hold_out_validation
+    validation_labels: np.ndarray | None = None
 
 
 def stratified_indices(labels: np.ndarray, per_class: int | None, seed: int) -> np.ndarray:
@@ -69,6 +76,22 @@ def stratified_indices(labels: np.ndarray, per_class: int | None, seed: int) -> 
     rng = np.random.default_rng(seed)
     chosen = [rng.choice(np.flatnonzero(labels == c), size=min(per_class, int(np.sum(labels == c))),
                          replace=False) for c in np.unique(labels)]
+    return np.sort(np.concatenate(chosen))
+
+
+def validation_indices(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Sorted indices of a stratified random validation split: of each class's n_c images, max(1,
+    round(fraction n_c)) drawn with ``seed``, so every class keeps its share in both parts."""
+    fraction = check_factor("validation_fraction", fraction, 0.0, 1.0, high_open=True)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        count = max(1, round(fraction * len(members)))
+        if count >= len(members):
+            raise ValueError(f"validation_fraction={fraction} leaves no training image of class {c} "
+                             f"({len(members)} images): use more images per class or a smaller fraction")
+        chosen.append(rng.choice(members, size=count, replace=False))
     return np.sort(np.concatenate(chosen))
 
 
@@ -227,6 +250,16 @@ def load_data(profile: Profile, data_dir=None, data_root="data", cache_dir="data
     return Dataset(*arrays["train"], *arrays["test"], splits["train"][3], _folder_source(root, splits))
 
 
+def hold_out_validation(dataset: Dataset, fraction: float, seed: int) -> Dataset:
+    """The data set with a validation split (``validation_indices``) moved out of its training images."""
+    held_out = validation_indices(dataset.train_labels, fraction, seed)
+    kept = np.setdiff1d(np.arange(len(dataset.train_labels)), held_out)
+    return dataclasses.replace(dataset, train_images=dataset.train_images[kept],
+                               train_labels=dataset.train_labels[kept],
+                               validation_images=dataset.train_images[held_out],
+                               validation_labels=dataset.train_labels[held_out])
+
+
 # --------------------------------------------------------------------------------------------------
 # On the device
 
@@ -241,7 +274,8 @@ def to_device(images: np.ndarray, labels: np.ndarray, mean: torch.Tensor, std: t
 def on_device(dataset: Dataset, device) -> dict:
     """The data set on the device, normalized per channel with the training images' mean and std.
 
-    Returns ``train_x``, ``train_y``, ``test_x``, ``test_y`` and ``num_classes``: what ``train_run`` takes.
+    Returns ``train_x``, ``train_y``, ``test_x``, ``test_y`` and ``num_classes`` (what ``train_run``
+    takes), and ``validation_x``, ``validation_y`` when the data set has a validation split.
     """
     import torch
     pixels = dataset.train_images.reshape(-1, 3)
@@ -249,7 +283,11 @@ def on_device(dataset: Dataset, device) -> dict:
     std = torch.tensor(pixels.std(0) / 255, dtype=torch.float32, device=device)
     train_x, train_y = to_device(dataset.train_images, dataset.train_labels, mean, std, device)
     test_x, test_y = to_device(dataset.test_images, dataset.test_labels, mean, std, device)
-    return dict(train_x=train_x, train_y=train_y, test_x=test_x, test_y=test_y, num_classes=len(dataset.classes))
+    tensors = dict(train_x=train_x, train_y=train_y, test_x=test_x, test_y=test_y, num_classes=len(dataset.classes))
+    if dataset.validation_images is not None:
+        tensors["validation_x"], tensors["validation_y"] = to_device(
+            dataset.validation_images, dataset.validation_labels, mean, std, device)
+    return tensors
 
 
 def random_crop_flip(images: torch.Tensor, translate: int, generator: torch.Generator) -> torch.Tensor:

@@ -23,12 +23,13 @@ import torch.distributed as dist
 
 from lrlib.checks import check_choice, check_int, check_lr
 
-from .data import load_data, on_device
-from .profiles import PROFILES, SCHEDULE_NAMES
+from .data import DataError, load_data, on_device
+from .profiles import PROFILES, SCHEDULE_NAMES, STUDY_SCHEDULES, count_updates
 from .results import read_results, write_results
 from .training import rank_and_world, train_run
 
-__all__ = ["run_sweep", "device_name", "git_commit", "process_group"]
+__all__ = ["run_sweep", "device_name", "git_commit", "provenance", "process_group", "select_device",
+           "from_rank0", "load_dataset"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -67,6 +68,12 @@ def git_commit() -> str:
     return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
+def provenance(device: torch.device, data_source: str) -> dict:
+    """The fields every record gets: device, torch version, data source and git commit."""
+    return dict(device=device_name(device), torch_version=torch.__version__, data_source=data_source,
+                git_commit=git_commit())
+
+
 # --------------------------------------------------------------------------------------------------
 # Processes and devices
 
@@ -84,7 +91,7 @@ def process_group():
         dist.destroy_process_group()
 
 
-def _device(threads: int | None) -> torch.device:
+def select_device(threads: int | None) -> torch.device:
     """This process's GPU (LOCAL_RANK under torchrun), else the CPU with ``threads`` torch threads (1 by
     default: a fixed thread count keeps CPU runs repeatable)."""
     if torch.cuda.is_available():
@@ -94,6 +101,27 @@ def _device(threads: int | None) -> torch.device:
     torch.set_num_threads(threads or 1)
     torch.use_deterministic_algorithms(True, warn_only=True)
     return torch.device("cpu")
+
+
+def from_rank0(value):
+    """Rank 0's ``value`` in every process under torchrun (``value`` itself in a single process)."""
+    if rank_and_world()[1] == 1:
+        return value
+    shared = [value]
+    dist.broadcast_object_list(shared, src=0)
+    return shared[0]
+
+
+def load_dataset(profile, data_dir, data_root, cache_dir):
+    """``data.load_data`` in every process; under torchrun rank 0 first, so that it alone fills the decode
+    cache and the others read it."""
+    rank, world = rank_and_world()
+    if world > 1 and rank != 0:
+        dist.barrier()
+    dataset = load_data(profile, data_dir, data_root, cache_dir)
+    if world > 1 and rank == 0:
+        dist.barrier()
+    return dataset
 
 
 # --------------------------------------------------------------------------------------------------
@@ -119,13 +147,16 @@ def run_sweep(profile="quick", schedules=SCHEDULE_NAMES, seeds=3, lr_scales=(1.0
               out=None, data_root="data", cache_dir="data/cache", threads=None, progress=True) -> list:
     """Train every (seed, lr scale, schedule) combination not yet in ``out``; return the sweep's records.
 
-    ``seeds`` is a count (seeds 0..seeds-1) or a list of seeds; ``schedules`` and ``lr_scales`` are lists
-    or comma-separated strings. ``threads``: torch threads per process on a CPU (default 1).
+    Every run trains on all of the profile's training images and is scored on its test images: a sweep
+    holds out no validation split, so a choice made from it is made on the test set (``study.run_study``
+    makes its choices on a validation split). ``schedules`` are among ``STUDY_SCHEDULES``; ``seeds`` is a
+    count (seeds 0..seeds-1) or a list of seeds; ``schedules`` and ``lr_scales`` are lists or
+    comma-separated strings. ``threads``: torch threads per process on a CPU (default 1).
     """
     if isinstance(profile, str):
         profile = PROFILES[check_choice("profile", profile, PROFILES)]
     schedules = _parse_list(schedules, str, "schedules") if isinstance(schedules, str) else list(schedules)
-    schedules = [check_choice("schedules", name, SCHEDULE_NAMES) for name in schedules]
+    schedules = [check_choice("schedules", name, STUDY_SCHEDULES) for name in schedules]
     seeds = (list(range(check_int("seeds", seeds, 1))) if isinstance(seeds, int)
              else [check_int("seeds", s, 0) for s in seeds])
     lr_scales = _parse_list(lr_scales, float, "lr_scales") if isinstance(lr_scales, str) else list(lr_scales)
@@ -137,21 +168,15 @@ def run_sweep(profile="quick", schedules=SCHEDULE_NAMES, seeds=3, lr_scales=(1.0
     # The runs already recorded, read first so that an --out that is no results file stops the sweep
     # before any data is loaded. Only rank 0 reads and writes the file; the others follow its list.
     records = read_results(out) if (out is not None and rank == 0 and Path(out).exists()) else []
-    device = _device(threads)
-    if world > 1:
-        shared = [records]
-        dist.broadcast_object_list(shared, src=0)
-        records = shared[0]
+    if any("phase" in r for r in records):
+        raise DataError(f"{out} holds runs of a study, not of a sweep: give the sweep another --out.")
+    device = select_device(threads)
+    records = from_rank0(records)
     done = {_run_key(r): r for r in records}
 
-    if world > 1 and rank != 0:
-        dist.barrier()  # let rank 0 fill the decode cache first
-    dataset = load_data(profile, data_dir, data_root, cache_dir)
-    if world > 1 and rank == 0:
-        dist.barrier()
+    dataset = load_dataset(profile, data_dir, data_root, cache_dir)
     data = on_device(dataset, device)
-    provenance = dict(device=device_name(device), torch_version=torch.__version__,
-                      data_source=dataset.source, git_commit=git_commit())
+    fields = provenance(device, dataset.source)
     plan = [(seed, scale, name) for seed in seeds for scale in lr_scales for name in schedules]
     todo = [p for p in plan if (p[2], p[1], p[0], profile.name, dataset.source) not in done]
 
@@ -159,13 +184,13 @@ def run_sweep(profile="quick", schedules=SCHEDULE_NAMES, seeds=3, lr_scales=(1.0
     if progress and rank == 0 and todo:
         from tqdm.auto import tqdm
         n_train = len(data["train_x"])
-        per_run = (n_train // min(profile.batch_size, n_train - n_train % world)) * profile.epochs
+        per_run = count_updates(n_train, min(profile.batch_size, n_train - n_train % world), profile.epochs)[1]
         bar = tqdm(total=per_run * len(todo), unit="update", mininterval=1.0,
                    desc=f"{profile.name}: {len(todo)} runs ({len(plan) - len(todo)} already recorded)")
     try:
         for seed, scale, name in todo:
             record = train_run(data, profile, name, scale, seed, device, bar)
-            record.update(provenance)
+            record.update(fields)
             records.append(record)
             done[_run_key(record)] = record
             if out is not None and rank == 0:

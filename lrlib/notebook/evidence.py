@@ -5,12 +5,10 @@ schedule, so one run proves nothing. The notebooks compare schedules like this:
 
 * each schedule gets its own best peak learning rate, chosen on the *validation* split from a small
   log-spaced grid (``best_peak``), so no schedule is judged at a rate tuned for another;
-* at that peak it runs with ``n`` seeds; ``mean_ci`` gives the mean and the half-width of the 95%
-  confidence interval of Student's t with n - 1 degrees of freedom:
-  ``mean +/- t_{0.975, n-1} * s / sqrt(n)``;
-* two schedules run with the same seeds are compared seed by seed (``paired_difference``: the mean
-  of the differences and its t interval); ``verdict`` says "A beats B by d (CI)" when the interval
-  excludes 0, and calls it a tie otherwise;
+* at that peak it runs with ``n`` seeds, summarized by the mean and its 95% t interval
+  (``lrlib.notebook.statistics.mean_ci``);
+* two schedules run with the same seeds are compared seed by seed (``paired_difference``);
+  ``verdict`` says "A beats B by d (CI)" when the interval excludes 0, and calls it a tie otherwise;
 * the held-out *test* split is reported separately and never used for a choice.
 """
 from __future__ import annotations
@@ -20,33 +18,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from .digits import History, train
+from .statistics import mean_ci, paired_difference
 
 __all__ = ["mean_ci", "paired_difference", "format_ci", "verdict", "run_seeds", "final", "PeakSearch",
            "best_peak"]
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float]:
-    """(mean, half-width of the t confidence interval); the half-width is nan for fewer than 2 values."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.size == 0:
-        return math.nan, math.nan
-    mean = float(values.mean())
-    if values.size < 2:
-        return mean, math.nan
-    sem = float(values.std(ddof=1)) / math.sqrt(values.size)
-    return mean, float(stats.t.ppf(0.5 + level / 2, values.size - 1) * sem)
-
-
-def paired_difference(a, b, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean of a - b, low, high): the t interval of the seed-by-seed differences (same seeds)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must pair seed by seed, got shapes {a.shape} and {b.shape}")
-    mean, half = mean_ci(a - b, level)
-    return mean, mean - half, mean + half
 
 
 def format_ci(values, digits: int = 3, scale: float = 1.0) -> str:

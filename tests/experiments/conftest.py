@@ -3,7 +3,9 @@
 Training uses the ``smoke`` profile on a tiny image folder written here with Pillow (and, when it is
 present, on the JPEG copy of CIFAR-10), so everything runs on a CPU. No test asserts a timing.
 """
+import contextlib
 import hashlib
+import io
 import tarfile
 from pathlib import Path
 
@@ -54,6 +56,20 @@ def smoke_sweep(tiny_folder, tmp_path_factory):
                "--cache-dir", str(cache), "--no-progress"])
     assert rc == 0
     return out, cache
+
+
+@pytest.fixture(scope="session")
+def smoke_study(tiny_folder, tmp_path_factory):
+    """The whole smoke_study study through the CLI on the tiny folder, shared by the tests that inspect
+    it: (results file, decode cache folder, the report it printed)."""
+    out = tmp_path_factory.mktemp("study") / "study.json"
+    cache = tmp_path_factory.mktemp("cache")
+    capture = io.StringIO()
+    with contextlib.redirect_stdout(capture):
+        rc = main(["study", "--profile", "smoke_study", "--data-dir", str(tiny_folder), "--out", str(out),
+                   "--cache-dir", str(cache), "--no-progress"])
+    assert rc == 0
+    return out, cache, capture.getvalue()
 
 
 @pytest.fixture(scope="session")

@@ -114,12 +114,19 @@ def test_an_out_that_is_not_a_results_file_gives_a_clear_error(tmp_path, capsys,
     assert rc == 1 and "not an lrlib.cifar results file" in err and "--out" in err and "Traceback" not in err
 
 
-def test_help_works():
+def test_help_works(capsys):
     done = subprocess.run([sys.executable, "-m", "lrlib.cifar", "--help"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0
-    for option in ("--profile", "--schedules", "--seeds", "--lr-scale", "--data-dir", "--out", "torchrun"):
-        assert option in done.stdout
+    for word in ("sweep", "study", "validation split", "torchrun"):
+        assert word in done.stdout
+    for command, options in [("sweep", ("--profile", "--schedules", "--seeds", "--lr-scale", "--data-dir", "--out")),
+                             ("study", ("--profile", "--out", "--shard", "--seeds", "--dry-run", "--data-dir"))]:
+        with pytest.raises(SystemExit) as exit:
+            main([command, "--help"])
+        assert exit.value.code == 0
+        printed = capsys.readouterr().out
+        assert all(option in printed for option in options), command
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -116,7 +116,8 @@ def test_the_analysis_imports_neither_torch_nor_matplotlib():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = "import lrlib.cifar.statistics, sys; assert 'torch' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", command], cwd=ROOT, env=env, timeout=120).returncode == 0
-    command = ("import sys, lrlib.cifar, lrlib.cifar.results, lrlib.cifar.statistics, lrlib.cifar.plots; "
+    command = ("import sys, lrlib.cifar, lrlib.cifar.plan, lrlib.cifar.results, lrlib.cifar.statistics, "
+               "lrlib.cifar.plots; "
                "loaded = {'torch', 'matplotlib'} & set(sys.modules); assert not loaded, loaded")
     done = subprocess.run([sys.executable, "-c", command], cwd=ROOT, env=env, timeout=120, capture_output=True,
                           text=True)

@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from lrlib.cifar import statistics
-from lrlib.cifar.profiles import PROFILES, make_schedule
+from lrlib.cifar.profiles import (
+    ONE_CYCLE_MOMENTUM,
+    PROFILES,
+    STUDY_SCHEDULES,
+    WSD_DECAY_FRACTION,
+    make_schedule,
+    momentum_schedule,
+)
 from lrlib.cifar.results import RESULTS_FORMAT
 from lrlib.cifar.sweep import run_sweep
 
@@ -31,6 +38,19 @@ def test_make_schedule_shapes():
     assert np.all(np.diff(warm[warmup:]) < 0)
     cycle = make_schedule("one_cycle", peak, T)(t)
     assert cycle.max() == pytest.approx(peak) and cycle[0] == pytest.approx(peak / 25) and cycle[-1] < 1e-4 * peak
+    assert np.array_equal(make_schedule("one_cycle_fixed_momentum", peak, T)(t), cycle)  # the same rates
+    linear = make_schedule("linear_decay", peak, T)(t)
+    assert linear == pytest.approx(peak * (1 - t / T))
+    wsd = make_schedule("wsd", peak, T)(t)
+    decay = round(WSD_DECAY_FRACTION * T)
+    assert wsd[0] == 0 and np.all(wsd[warmup:T - decay] == peak) and np.all(np.diff(wsd[T - decay:]) < 0)
+    assert wsd[-1] == pytest.approx(peak / decay)  # linearly down to 0 at t = T
+    # one_cycle cycles the momentum against the rate: high -> low at the peak rate -> high
+    low, high = ONE_CYCLE_MOMENTUM
+    momentum = momentum_schedule("one_cycle", T)(t)
+    assert momentum[0] == high and momentum[np.argmax(cycle)] == pytest.approx(low)
+    assert momentum[-1] == pytest.approx(high)
+    assert all(momentum_schedule(name, T) is None for name in STUDY_SCHEDULES if name != "one_cycle")
 
 
 def test_make_schedule_rejects_bad_input():
@@ -74,7 +94,23 @@ def test_applied_lr_equals_the_schedule_exactly(smoke_sweep):
         assert np.array_equal(applied, schedule(np.arange(r["updates"]))), r["schedule"]
         # the per-epoch lr is the one applied by the epoch's last update
         assert [e["lr"] for e in r["epochs"]] == list(applied[r["steps_per_epoch"] - 1::r["steps_per_epoch"]])
+        # one_cycle's momentum, read back from the optimizer, is its momentum schedule; the others keep 0.9
+        momentum = momentum_schedule(r["schedule"], r["updates"])
+        if momentum is None:
+            assert r["momentum_per_update"] is None and r["momentum_repr"] is None
+        else:
+            assert np.array_equal(r["momentum_per_update"], momentum(np.arange(r["updates"])))
+            assert r["momentum_repr"] == repr(momentum)
     assert len({tuple(r["lr_per_update"]) for r in json.loads(out.read_text())["runs"]}) == 5
+
+
+def test_the_other_study_schedules_train(tiny_folder, tmp_path):
+    names = ["linear_decay", "one_cycle_fixed_momentum", "wsd"]
+    records = run_sweep("smoke", names, 1, [1.0], tiny_folder, tmp_path / "r.json", cache_dir=tmp_path, progress=False)
+    for name, r in zip(names, records, strict=True):
+        assert r["schedule"] == name and not r["diverged"] and r["momentum_per_update"] is None
+        schedule = make_schedule(name, r["peak_lr"], r["updates"])
+        assert np.array_equal(r["lr_per_update"], schedule(np.arange(r["updates"])))
 
 
 def test_divergence_is_recorded_and_the_sweep_goes_on(tiny_folder, tmp_path):
