@@ -8,7 +8,8 @@ final model, and reported separately. The model is a small MLP.
 
 Everything is computed in float64. A run is a long chain of updates, and in float32 the last-bit
 differences between CPUs' kernels (AVX2, AVX-512, portable) grow along it into visible differences
-of the final loss; in float64 they stay far below the digits the notebooks print.
+of the final loss; in float64 they stay far below the digits the notebooks print, except in runs
+near divergence, where any difference grows: report those as failed, not by their loss.
 
 ``train(schedule, ...)`` is minibatch SGD (or Adam) whose rate comes from an lrlib schedule through
 ``lrlib.to_torch``, or, for a ``ReduceOnPlateau``, is set once per epoch from the validation loss.

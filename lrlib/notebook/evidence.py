@@ -22,7 +22,7 @@ import numpy as np
 from .digits import History, train
 from .statistics import mean_ci, paired_difference
 
-__all__ = ["mean_ci", "paired_difference", "format_ci", "verdict", "run_seeds", "final", "PeakSearch",
+__all__ = ["mean_ci", "paired_difference", "format_ci", "verdict", "run_seeds", "final", "failed_runs", "PeakSearch",
            "best_peak"]
 
 
@@ -69,15 +69,23 @@ class PeakSearch:
     metric: str = "val_loss"
 
     def table(self) -> str:
+        """One line per peak: the mean +/- 95% CI of the metric over the seeds, or how many seeds
+        failed (diverged, or ended worse than a uniform guess: loss above ln 10, accuracy at or below
+        1/10), since such runs' values depend on the last bits of the arithmetic."""
         rows = [f"{'peak':>8s}  {self.metric} over {self.scores.shape[1]} seeds (mean +/- 95% CI)"]
         for peak, row in zip(self.peaks, self.scores, strict=True):
-            finite = row[np.isfinite(row)]
-            text = format_ci(finite) if finite.size > 1 else "diverged"
-            if finite.size < row.size and finite.size > 1:
-                text += f"  ({row.size - finite.size} diverged)"
+            failed = int(np.sum(failed_runs(row, self.metric)))
+            text = format_ci(row) if not failed else f"{failed}/{row.size} failed"
             mark = "  <- chosen" if peak == self.peak else ""
             rows.append(f"{peak:8.3g}  {text}{mark}")
         return "\n".join(rows)
+
+
+def failed_runs(scores, metric: str = "val_loss") -> np.ndarray:
+    """True for a run that did not train: diverged (inf loss, 0 accuracy) or ended worse than a
+    uniform guess over the 10 classes (loss above ln 10, accuracy at or below 1/10)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return scores <= 0.1 if "acc" in metric else ~(scores <= math.log(10))
 
 
 def best_peak(make_schedule: Callable[[float], object], peaks: Sequence[float], seeds: Sequence[int],

@@ -50,3 +50,13 @@ def test_best_peak_chooses_on_validation_and_never_a_diverging_peak():
     assert np.all(np.isinf(search.scores[2]))          # lr 100 diverges
     assert search.peak == 0.1                           # 0.01 is too slow for two epochs
     assert len(search.histories) == 2 and "<- chosen" in search.table()
+
+
+def test_runs_worse_than_a_uniform_guess_count_as_failed():
+    np.testing.assert_array_equal(evidence.failed_runs([0.3, 2.2, 2.4, np.inf, np.nan]),
+                                  [False, False, True, True, True])
+    np.testing.assert_array_equal(evidence.failed_runs([0.95, 0.1, 0.0], "val_acc"), [False, True, True])
+    search = evidence.PeakSearch(peaks=np.array([0.1, 1.0]), scores=np.array([[0.3, 0.32], [0.4, 7.9]]),
+                                 peak=0.1, histories=[])
+    lines = search.table().splitlines()
+    assert "<- chosen" in lines[1] and lines[2].strip().endswith("1/2 failed")
