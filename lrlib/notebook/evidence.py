@@ -52,10 +52,10 @@ def run_seeds(schedule, seeds: Sequence[int], **train_kwargs) -> list[History]:
 
 
 def final(histories: Sequence[History], key: str = "val_loss") -> np.ndarray:
-    """The last value of ``key`` of each run; a diverged run counts as ``inf`` for a loss and 0 for
-    an accuracy (it did not train)."""
+    """The last value of ``key`` of each run (per-epoch ``val_*``, or the final ``test_*``); a diverged
+    run counts as ``inf`` for a loss and 0 for an accuracy (it did not train)."""
     worst = 0.0 if "acc" in key else math.inf
-    return np.array([worst if h["diverged"] else float(h[key][-1]) for h in histories])
+    return np.array([worst if h["diverged"] else float(np.asarray(h[key]).reshape(-1)[-1]) for h in histories])
 
 
 @dataclass

@@ -60,3 +60,9 @@ def test_runs_worse_than_a_uniform_guess_count_as_failed():
                                  peak=0.1, histories=[])
     lines = search.table().splitlines()
     assert "<- chosen" in lines[1] and lines[2].strip().endswith("1/2 failed")
+
+
+def test_final_reads_per_epoch_and_final_metrics():
+    runs = [dict(diverged=False, val_loss=np.array([0.5, 0.4]), test_loss=0.45),
+            dict(diverged=True, val_loss=np.array([]), test_loss=float("nan"))]
+    np.testing.assert_array_equal(evidence.final(runs, "test_loss"), [0.45, np.inf])
