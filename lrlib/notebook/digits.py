@@ -195,9 +195,12 @@ def train(schedule, *, epochs: int = 10, batch_size: int = 32, optimizer: str = 
     """Train on digits with ``schedule`` (an lrlib Schedule, or a ReduceOnPlateau driven by the
     validation loss) and return the ``History`` (with the trained ``model``).
 
-    ``seed`` fixes the initial weights and the minibatch order. ``label_noise`` replaces that
-    fraction of training labels by random ones, which keeps the minibatch gradients noisy to the
-    end. ``momentum_schedule`` cycles SGD's momentum (Adam's beta1) with the rate.
+    ``seed`` fixes the noisy labels, the initial weights and the minibatch order, drawn in an order
+    that notebook 02's hand-written loop repeats: a generator seeded with ``seed`` draws the noisy
+    labels; ``torch.manual_seed(seed)`` initializes the weights; the generator then draws one
+    permutation per epoch. ``label_noise`` replaces that fraction of training labels by random ones,
+    which keeps the minibatch gradients noisy to the end. ``momentum_schedule`` cycles SGD's
+    momentum (Adam's beta1) with the rate.
     ``divergence_factor``: see ``StopOnDivergence`` (None: never stop for divergence). ``hooks``
     run after it, in order.
     """
