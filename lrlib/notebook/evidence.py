@@ -68,6 +68,13 @@ class PeakSearch:
     histories: list = field(repr=False)
     metric: str = "val_loss"
 
+    def scores_at(self, peak: float) -> np.ndarray:
+        """The metric of every seed at ``peak`` (one of ``peaks``), in seed order."""
+        matches = np.flatnonzero(self.peaks == peak)
+        if not matches.size:
+            raise ValueError(f"peak must be one of {self.peaks.tolist()}, got {peak!r}")
+        return self.scores[int(matches[0])]
+
     def table(self) -> str:
         """One line per peak: the mean +/- 95% CI of the metric over the seeds, or how many seeds
         failed (diverged, or ended worse than a uniform guess: loss above ln 10, accuracy at or below

@@ -66,3 +66,11 @@ def test_final_reads_per_epoch_and_final_metrics():
     runs = [dict(diverged=False, val_loss=np.array([0.5, 0.4]), test_loss=0.45),
             dict(diverged=True, val_loss=np.array([]), test_loss=float("nan"))]
     np.testing.assert_array_equal(evidence.final(runs, "test_loss"), [0.45, np.inf])
+
+
+def test_scores_at_reads_one_peaks_row():
+    search = evidence.PeakSearch(peaks=np.array([0.1, 1.0]), scores=np.array([[0.3, 0.32], [0.4, 7.9]]),
+                                 peak=0.1, histories=[])
+    np.testing.assert_array_equal(search.scores_at(1.0), [0.4, 7.9])
+    with pytest.raises(ValueError, match="peak must be one of"):
+        search.scores_at(0.5)
