@@ -32,7 +32,8 @@ class Profile:
     name: str
     train_per_class: int | None  # images drawn per class, stratified, with a fixed seed; None = all
     test_per_class: int | None
-    widths: tuple[int, int, int, int]  # stem, block 1, block 2, block 3 output channels
+    network: str  # "airbench" (for a GPU) or "cpu" (network.build_network)
+    widths: tuple[int, ...]  # output channels: airbench stem and 3 blocks; cpu stem and 2 stages
     epochs: int
     batch_size: int  # global batch, whatever the number of processes
     peak_lr: float  # the lr at lr-scale 1; one value for every schedule, so none is tuned for
@@ -51,30 +52,38 @@ class Profile:
     max_grid_extensions: int = 3  # one more point per round while the best sits at an edge, at most this many
     grid_seeds: int = 2  # seeds 0 .. grid_seeds - 1 for every grid point
     final_seeds: int = 5  # fresh seeds grid_seeds .. grid_seeds + final_seeds - 1 at each chosen peak
-    large_batch_factor: int = 8  # the warmup arm's batch: this many times batch_size, at this many times the peak
+    # The warmup arm's batch: this many times batch_size, at this many times the peak (1: no such arm).
+    large_batch_factor: int = 8
     study_schedules: tuple[str, ...] = STUDY_SCHEDULES  # the schedules of the study's base arm
 
 
 PROFILES = {
     # 20 + 10 images per class, 12 updates: the sweep end to end in seconds, accuracy meaningless.
-    "smoke": Profile("smoke", train_per_class=20, test_per_class=10, widths=(8, 16, 16, 16),
+    "smoke": Profile("smoke", train_per_class=20, test_per_class=10, network="cpu", widths=(8, 16, 16),
                      epochs=2, batch_size=32, peak_lr=0.4),
     # The study end to end in seconds, accuracy meaningless: each mechanism of its design at its smallest
     # (a 3-point grid over 16x, one grid seed, 2 final seeds, 2 budgets, 2 schedules and a 2x arm) with
     # at least MIN_UPDATES updates per run on 80 training images. The design of no result.
-    "smoke_study": Profile("smoke_study", train_per_class=20, test_per_class=10, widths=(4, 8, 8, 8),
-                           epochs=1, batch_size=5, peak_lr=0.1, validation_fraction=0.2, budgets=(0.5, 1.0),
-                           grid_points=3, grid_ratio=4.0, max_grid_extensions=1, grid_seeds=1, final_seeds=2,
-                           large_batch_factor=2, study_schedules=("constant", "cosine")),
-    # 500 images per class for training, a fixed 200 per class for testing, a narrow network, 150
-    # updates: sized for a CPU. The peak lr is the best of 0.2, 0.8 and 1.6 for the cosine schedule on
-    # this profile, so lr scale 1 favours cosine: sweep --lr-scale to judge every schedule at its best.
-    "quick": Profile("quick", train_per_class=500, test_per_class=200, widths=(8, 16, 32, 64),
-                     epochs=3, batch_size=100, peak_lr=0.8),
-    # All of CIFAR-10 and airbench94's widths, for a GPU. Its peak lr is quick's scaled by about
-    # sqrt(512 / 100) for the larger batch, not tuned: check it with --lr-scale 0.5,1,2.
-    "full": Profile("full", train_per_class=None, test_per_class=None, widths=(32, 64, 256, 256),
-                    epochs=10, batch_size=512, peak_lr=1.6),
+    "smoke_study": Profile("smoke_study", train_per_class=20, test_per_class=10, network="airbench",
+                           widths=(4, 8, 8, 8), epochs=1, batch_size=5, peak_lr=0.1, validation_fraction=0.2,
+                           budgets=(0.5, 1.0), grid_points=3, grid_ratio=4.0, max_grid_extensions=1, grid_seeds=1,
+                           final_seeds=2, large_batch_factor=2, study_schedules=("constant", "cosine")),
+    # A CPU's quick profile: 3,500 training images per class (3,150 after the study's validation split),
+    # all 10,000 test images, the cpu network at its narrowest, one epoch of batches of 64 (about 550
+    # updates). A run takes about 20 s on 2 cores; the whole study (one grid seed, about 330 runs) about
+    # an hour. peak_lr is the centre of the study's peak grid (0.025 to 0.4), not a tuned value.
+    "quick": Profile("quick", train_per_class=3500, test_per_class=None, network="cpu", widths=(16, 32, 64),
+                     epochs=1, batch_size=64, peak_lr=0.1, grid_seeds=1),
+    # A CPU's longer profile: all 50,000 training images, the cpu network 1.5x wider, three epochs of
+    # batches of 256 (585 updates): about two minutes a run on 2 cores. Its study is the five main
+    # schedules at the full budget, each at its own peak from the validation split, 3 final seeds.
+    "cpu": Profile("cpu", train_per_class=None, test_per_class=None, network="cpu", widths=(24, 48, 96),
+                   epochs=3, batch_size=256, peak_lr=0.4, budgets=(1.0,), grid_seeds=1, final_seeds=3,
+                   max_grid_extensions=1, study_schedules=SCHEDULE_NAMES, large_batch_factor=1),
+    # All of CIFAR-10 and airbench94's widths, for a GPU. Its peak lr is the centre of the study's grid
+    # (0.4 to 6.4), which the study searches per schedule on the validation split.
+    "full": Profile("full", train_per_class=None, test_per_class=None, network="airbench",
+                    widths=(32, 64, 256, 256), epochs=10, batch_size=512, peak_lr=1.6),
 }
 
 # The network's logits are multiplied by this (airbench94's 1/9): a cooler output keeps the
@@ -162,9 +171,12 @@ class Arm(NamedTuple):
 
 
 def study_arms(profile: Profile) -> tuple[Arm, ...]:
-    """The base arm (the profile's study schedules at its batch) and the large-batch warmup arm."""
-    return (Arm("base", 1, profile.study_schedules),
-            Arm("large_batch", profile.large_batch_factor, WARMUP_ARM_SCHEDULES))
+    """The base arm (the profile's study schedules at its batch) and, unless the profile's
+    ``large_batch_factor`` is 1, the large-batch warmup arm."""
+    base = Arm("base", 1, profile.study_schedules)
+    if profile.large_batch_factor == 1:
+        return (base,)
+    return base, Arm("large_batch", profile.large_batch_factor, WARMUP_ARM_SCHEDULES)
 
 
 class Question(NamedTuple):

@@ -1,10 +1,11 @@
 """One training run under one schedule, and the evaluation of its accuracy on a validation or test split.
 
-The recipe: SGD with Nesterov momentum, weight decay and label-smoothed cross-entropy; the training set
-re-augmented (``random_crop_flip``) and reshuffled once per epoch, batches cut out by indexing; the
-channels_last memory format; bf16 autocast on a GPU, plain fp32 on a CPU. The learning rate of every
-update (and, for one-cycle, the momentum) comes from an lrlib schedule through ``to_torch``, and the
-values the update really used are read back from the optimizer and recorded.
+The recipe: the profile's network (``network.build_network``); SGD with Nesterov momentum, weight
+decay and label-smoothed cross-entropy; the training set re-augmented (``random_crop_flip``) and
+reshuffled once per epoch, batches cut out by indexing; the channels_last memory format; bf16 autocast
+on a GPU, plain fp32 on a CPU; accuracy scored with test-time flips (``evaluate``). The learning rate of
+every update (and, for one-cycle, the momentum) comes from an lrlib schedule through ``to_torch``, and
+the values the update really used are read back from the optimizer and recorded.
 
 Under torchrun with N processes each process trains on its 1/N share of every global batch and DDP
 averages the gradients, so an update is the same update as on one process (up to BatchNorm, whose batch
@@ -41,15 +42,17 @@ def rank_and_world() -> tuple[int, int]:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
-    """The share of ``images`` classified as ``labels``. Under torchrun each process scores its share of
-    the images and the counts are summed."""
+    """The share of ``images`` classified as ``labels``, each image classified by the sum of the logits
+    of it and of its mirror image (test-time flip augmentation, as airbench94 does: the network was
+    trained on flipped images too). Under torchrun each process scores its share of the images and the
+    counts are summed."""
     rank, world = rank_and_world()
     model.eval()
     correct = torch.zeros((), dtype=torch.int64, device=images.device)
     for start in range(rank * batch_size, len(images), world * batch_size):
         x, y = images[start:start + batch_size], labels[start:start + batch_size]
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
-            correct += (model(x).argmax(1) == y).sum()
+            correct += ((model(x) + model(x.flip(-1))).argmax(1) == y).sum()
     if world > 1:
         dist.all_reduce(correct)
     model.train()
@@ -92,7 +95,8 @@ def train_run(data: dict, profile: Profile, schedule_name: str, lr_scale: float,
     on_gpu = device.type == "cuda"
     # channels_last (NHWC): the layout cuDNN's tensor-core and oneDNN's CPU convolutions use natively.
     memory_format = torch.channels_last
-    model = build_network(profile.widths, data["num_classes"]).to(device, memory_format=memory_format)
+    model = build_network(profile.network, profile.widths, data["num_classes"]).to(
+        device, memory_format=memory_format)
     trained = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel

@@ -83,7 +83,7 @@ def test_torchvision_source_is_subsampled_and_labelled(monkeypatch, tmp_path):
     assert loaded.source == data.TORCHVISION_SOURCE and loaded.classes == list(data.CIFAR10_CLASSES)
     assert loaded.source == "CIFAR-10 (torchvision)"
     assert loaded.train_images.shape == (100, 32, 32, 3) and loaded.test_images.shape == (40, 32, 32, 3)
-    profile = Profile("tiny", 5, 2, (8, 8, 8, 8), 1, 10, 0.1)
+    profile = Profile("tiny", 5, 2, "cpu", (8, 8, 8), 1, 10, 0.1)
     loaded = load_data(profile, None, data_root=tmp_path)
     assert np.array_equal(np.bincount(loaded.train_labels), [5] * 10)
     assert np.array_equal(np.bincount(loaded.test_labels), [2] * 10)

@@ -244,7 +244,9 @@ def test_study_comparisons_holm_adjust_every_comparison_made():
     assert len(made) == 8 * len(profile.budgets)
     assert [c["p_holm"] for c in made] == pytest.approx(statistics.holm([c["p"] for c in made]).tolist())
     by_question = {(c["budget"], c["arm"], c["a"], c["b"]): c for c in made}
-    assert by_question[(1.0, "base", "cosine", "step")]["sentence"].startswith("cosine beats step by 5.")
+    cosine_step = by_question[(1.0, "base", "cosine", "step")]
+    assert cosine_step["sentence"].startswith("cosine beats step by ")
+    assert cosine_step["diff"] == pytest.approx(0.05, abs=0.01)
     assert by_question[(1.0, "base", "linear_decay", "cosine")]["sentence"].startswith("cosine beats linear_decay")
     assert "are not distinguishable" in by_question[(1.0, "base", "warmup_cosine", "cosine")]["sentence"]
     report = statistics.format_study_report(records)
