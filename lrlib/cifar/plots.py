@@ -7,12 +7,15 @@ figure is made here, never by importing the other ``lrlib.cifar`` modules.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
 from .profiles import schedule_order
+from .statistics import study_finals, study_grids
 
-__all__ = ["plot_applied_lr", "plot_accuracy_curves", "plot_lr_scale_sensitivity", "plot_final_accuracy"]
+__all__ = ["plot_applied_lr", "plot_accuracy_curves", "plot_lr_scale_sensitivity", "plot_final_accuracy",
+           "plot_peak_robustness", "plot_budget_ranking", "plot_training_loss"]
 
 
 def _axis(ax):
@@ -95,4 +98,71 @@ def plot_final_accuracy(rows, ax=None):
                         fmt="s", color="C3", capsize=4, ms=5)
     ax.set_xticks(range(len(rows)), labels)
     ax.set_ylabel("final test accuracy (%)")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# A study's records (lrlib.cifar.study)
+
+def _budget_label(budget: float) -> str:
+    return str(Fraction(budget).limit_denominator(1000))
+
+
+def plot_peak_robustness(records, budget: float, arm: str = "base", schedules=None, ax=None):
+    """The robustness plot of a study: mean validation accuracy of the grid runs against the peak lr
+    (log scale), one line per schedule of ``arm`` at ``budget``; the peak each schedule was given (its
+    best) is drawn as a large marker. A flat line tolerates a badly chosen peak; a sharp one does not."""
+    ax = _axis(ax)
+    rows = [g for g in study_grids(records) if g["arm"] == arm and g["budget"] == float(budget)
+            and (schedules is None or g["schedule"] in schedules)]
+    if not rows:
+        raise ValueError(f"no grid runs of arm {arm!r} at budget {budget} in these records")
+    for g in rows:
+        line, = ax.plot(g["peaks"], 100 * np.asarray(g["scores"]), marker="o", ms=4, lw=1.5, label=g["schedule"])
+        chosen = g["steps"].index(g["chosen"])
+        ax.plot(g["peaks"][chosen], 100 * g["scores"][chosen], marker="o", ms=10, color=line.get_color(),
+                markeredgecolor="black")
+    ax.set_xscale("log")
+    ax.set_xlabel("peak learning rate")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title(f"{arm} arm, budget {_budget_label(budget)}: accuracy against the peak")
+    ax.legend(ncol=2)
+    return ax
+
+
+def plot_budget_ranking(records, arm: str = "base", schedules=None, ax=None):
+    """Final test accuracy (mean with its 95% CI over the fresh seeds, each at its own chosen peak)
+    against the training budget, one line per schedule of ``arm``: where lines cross, the ranking
+    depends on the budget."""
+    ax = _axis(ax)
+    rows = [f for f in study_finals(records) if f["arm"] == arm and (schedules is None or f["schedule"] in schedules)]
+    if not rows:
+        raise ValueError(f"no final runs of arm {arm!r} in these records")
+    budgets = sorted({f["budget"] for f in rows})
+    names = sorted({f["schedule"] for f in rows}, key=schedule_order)
+    for k, name in enumerate(names):
+        mine = sorted((f for f in rows if f["schedule"] == name), key=lambda f: f["budget"])
+        x = [budgets.index(f["budget"]) + 0.06 * (k - (len(names) - 1) / 2) for f in mine]  # side by side
+        ci = [0 if math.isnan(f["ci"]) else 100 * f["ci"] for f in mine]
+        ax.errorbar(x, [100 * f["mean"] for f in mine], yerr=ci, marker="o", ms=5, capsize=3, lw=1.5, label=name)
+    ax.set_xticks(range(len(budgets)), [_budget_label(b) for b in budgets])
+    ax.set_xlabel("training budget (fraction of the profile's epochs)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(ncol=2)
+    return ax
+
+
+def plot_training_loss(records, ax=None, window: int = 25, label=None):
+    """The training loss of every update, as a moving average over ``window`` updates, one line per
+    record (labelled by ``label(record)``, default: schedule, peak lr and seed)."""
+    ax = _axis(ax)
+    label = label or (lambda r: f"{r['schedule']}, peak {r['peak_lr']:.3g}, seed {r['seed']}")
+    for r in records:
+        loss = np.array([np.nan if v is None else v for v in r["loss_per_update"]], dtype=float)
+        w = max(1, min(window, len(loss)))
+        smooth = np.convolve(loss, np.ones(w) / w, mode="valid")
+        ax.plot(np.arange(w - 1, len(loss)), smooth, lw=1.5, label=label(r))
+    ax.set_xlabel("update")
+    ax.set_ylabel(f"training loss ({window}-update average)")
+    ax.legend()
     return ax
