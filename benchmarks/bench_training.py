@@ -1,6 +1,16 @@
-"""Training throughput: the lrlib.cifar engine against the conventional PyTorch input pipeline.
+"""Two CPU benchmarks of the CIFAR-10 engine, each measured side by side in one run.
 
-Both sides train the same network (a profile's widths) with the same optimizer, loss, batch size,
+Accuracy at equal time (the default): the engine's ``cpu`` network against a plain conv-BN-ReLU-pool
+network (three blocks at 32x32, 16x16 and 8x8, the usual first CNN), each trained for the same wall-clock
+``--seconds`` with the same recipe (the engine's ``train_run``: SGD Nesterov, weight decay, label
+smoothing, crop and flip, warmup + cosine at the same peak and batch) on all the training images, then
+scored on the test set. Each network's number of epochs is set from its throughput, measured first on
+a few batches, so that both train for about the same time; the times actually taken are printed.
+
+    PYTHONPATH=. python benchmarks/bench_training.py --data-dir data/cifar10-jpeg --seconds 100
+
+Input pipeline (``--pipeline``): the engine's way of making batches against the conventional PyTorch
+input pipeline. Both sides train the same network (a profile's widths) with the same optimizer, loss, batch size,
 thread count and device, on the same images, one epoch at a time; only the way batches are made
 (and, in the headline comparison, the memory format) differs:
 
@@ -23,15 +33,17 @@ cores away from the training. With ``--threads 1 --workers 2`` on a 2-core machi
 a core of their own and the input pipeline costs the conventional side almost nothing: run both to
 see the two regimes.
 
-    PYTHONPATH=. python benchmarks/bench_training.py --data-dir data/cifar10-jpeg
+    PYTHONPATH=. python benchmarks/bench_training.py --pipeline --data-dir data/cifar10-jpeg
 
 This is a benchmark, not a test: it prints numbers and asserts nothing.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -40,10 +52,74 @@ from PIL import Image
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from lrlib.cifar.data import load_data, random_crop_flip, to_device
+from lrlib.cifar.data import load_data, on_device, random_crop_flip, to_device
 from lrlib.cifar.network import build_network
 from lrlib.cifar.profiles import PROFILES
 from lrlib.cifar.sweep import device_name
+from lrlib.cifar.training import train_run
+
+
+def plain_network(widths, num_classes: int = 10) -> torch.nn.Sequential:
+    """The baseline: three conv-BN-ReLU-maxpool blocks (32x32 -> 16x16 -> 8x8 -> 4x4), global max-pool, linear."""
+    layers, c_in = [], 3
+    for c_out in widths:
+        layers += [torch.nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), torch.nn.BatchNorm2d(c_out),
+                   torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+        c_in = c_out
+    return torch.nn.Sequential(*layers, torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten(),
+                               torch.nn.Linear(c_in, num_classes))
+
+
+def images_per_second(model, x, y, batch, repeats=30) -> float:
+    """Training throughput of ``model`` on batches of ``batch`` images (after 5 warm-up updates)."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    for i in range(repeats + 5):
+        if i == 5:
+            start = time.perf_counter()
+        xb = x[(i * batch) % (len(x) - batch):][:batch].contiguous(memory_format=torch.channels_last)
+        loss = F.cross_entropy(model(xb), y[(i * batch) % (len(x) - batch):][:batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return repeats * batch / (time.perf_counter() - start)
+
+
+def accuracy_at_equal_time(args):
+    """Train the cpu network and the plain baseline for about ``args.seconds`` each; print both."""
+    torch.set_num_threads(args.threads)
+    device = torch.device("cpu")
+    base = PROFILES["cpu"]
+    data = load_data(base, args.data_dir)
+    tensors = on_device(data, device)
+    n_train, batch = len(tensors["train_x"]), base.batch_size
+    networks = {
+        f"cpu network {tuple(args.cpu_widths)}": partial(build_network, "cpu", tuple(args.cpu_widths)),
+        f"plain conv-BN-ReLU-pool {tuple(args.plain_widths)}": partial(plain_network, tuple(args.plain_widths)),
+    }
+    results = {}
+    for label, build in networks.items():
+        torch.manual_seed(0)
+        rate = images_per_second(build(10).to(memory_format=torch.channels_last), tensors["train_x"],
+                                 tensors["train_y"], batch)
+        updates = max(4, round(args.seconds * rate / batch))
+        epochs = -(-updates * batch // n_train)  # whole epochs; the budget ends the run within the last one
+        profile = dataclasses.replace(base, epochs=epochs)
+        budget = updates / (epochs * (n_train // batch))
+        record = train_run(tensors, profile, "warmup_cosine", 1.0, 0, device, budget=budget, network=build)
+        results[label] = (rate, record)
+    print(f"device: {device_name(device)}; torch {torch.__version__}; {args.threads} torch threads; "
+          f"data: {data.source}")
+    print(f"recipe: the engine's train_run, warmup_cosine at peak lr {base.peak_lr}, batch {batch}, {n_train} "
+          f"training images, {len(tensors['test_x'])} test images scored with flips; about {args.seconds:g} s of "
+          f"training each")
+    for label, (rate, record) in results.items():
+        print(f"  {label:<40} {rate:6.0f} images/s, {record['updates']:5d} updates "
+              f"({record['updates'] * batch / n_train:.2f} epochs) in {record['wall_time_s']:6.1f} s: "
+              f"test accuracy {100 * record['final_test_accuracy']:.2f}%")
+    (cpu_rate, cpu), (plain_rate, plain) = results.values()
+    print(f"cpu network / plain baseline: {cpu_rate / plain_rate:.2f}x the images per second; "
+          f"{100 * (cpu['final_test_accuracy'] - plain['final_test_accuracy']):+.2f} points of test accuracy "
+          f"in {cpu['wall_time_s'] / plain['wall_time_s']:.2f}x the training time")
 
 
 class PILDataset(torch.utils.data.Dataset):
@@ -74,7 +150,7 @@ def train_epoch(model, optimizer, batches, profile, memory_format) -> int:
 
 def make_model(profile, num_classes, memory_format, device):
     torch.manual_seed(0)
-    model = build_network(profile.widths, num_classes).to(device, memory_format=memory_format)
+    model = build_network(profile.network, profile.widths, num_classes).to(device, memory_format=memory_format)
     optimizer = torch.optim.SGD(model.parameters(), lr=profile.peak_lr * 0.1, momentum=profile.momentum,
                                 nesterov=True, weight_decay=profile.weight_decay)
     return model, optimizer
@@ -82,8 +158,16 @@ def make_model(profile, num_classes, memory_format, device):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pipeline", action="store_true",
+                        help="compare input pipelines (throughput) instead of networks (accuracy at equal time)")
+    parser.add_argument("--seconds", type=float, default=100,
+                        help="training time per network, accuracy comparison (default: 100)")
+    parser.add_argument("--cpu-widths", type=int, nargs=3, default=list(PROFILES["cpu"].widths),
+                        help="widths of the cpu network (default: the cpu profile's)")
+    parser.add_argument("--plain-widths", type=int, nargs=3, default=[16, 32, 64],
+                        help="widths of the plain network's three blocks (default: 16 32 64)")
     parser.add_argument("--profile", default="quick", choices=sorted(PROFILES),
-                        help="network widths, batch size and number of images (default: quick)")
+                        help="pipeline comparison: network widths, batch size and number of images (default: quick)")
     parser.add_argument("--data-dir", default=None, help="image folder (default: torchvision CIFAR-10 in data/)")
     parser.add_argument("--images", type=int, default=2000, help="training images per epoch (default: 2000)")
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per variant (default: 5)")
@@ -92,6 +176,9 @@ def main():
                         help="torch threads in the training process, the same for every variant "
                              "(default: torch's default, %(default)s here: all cores)")
     args = parser.parse_args()
+    if not args.pipeline:
+        accuracy_at_equal_time(args)
+        return
 
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

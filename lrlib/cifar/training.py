@@ -61,7 +61,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
 
 def train_run(data: dict, profile: Profile, schedule_name: str, lr_scale: float, seed: int,
               device: torch.device, progress=None, *, budget: float = 1.0, batch_size: int | None = None,
-              split: str = "test") -> dict:
+              split: str = "test", network=None) -> dict:
     """Train one network under one schedule; return the run's record (without provenance fields).
 
     ``data`` holds the normalized device tensors (``train_x``, ``train_y``, ``<split>_x``, ``<split>_y``)
@@ -71,6 +71,8 @@ def train_run(data: dict, profile: Profile, schedule_name: str, lr_scale: float,
     profile's), at the peak ``lr_scale`` x the profile's ``peak_lr``. A loss that turns NaN/inf or
     exceeds 20 ln(num_classes) (a network at chance scores ln(num_classes)) stops the run, which is
     recorded with ``diverged: true``. ``progress`` (a tqdm bar, optional) advances by one per update.
+    ``network`` (optional): a function of the number of classes that builds the model to train instead
+    of the profile's network, for comparing networks under the same recipe.
     """
     rank, world = rank_and_world()
     check_choice("split", split, ("test", "validation"))
@@ -95,8 +97,8 @@ def train_run(data: dict, profile: Profile, schedule_name: str, lr_scale: float,
     on_gpu = device.type == "cuda"
     # channels_last (NHWC): the layout cuDNN's tensor-core and oneDNN's CPU convolutions use natively.
     memory_format = torch.channels_last
-    model = build_network(profile.network, profile.widths, data["num_classes"]).to(
-        device, memory_format=memory_format)
+    model = (build_network(profile.network, profile.widths, data["num_classes"]) if network is None
+             else network(data["num_classes"])).to(device, memory_format=memory_format)
     trained = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel

@@ -125,3 +125,40 @@ def test_divergence_is_recorded_and_the_sweep_goes_on(tiny_folder, tmp_path):
     assert [r["diverged"] for r in stored["runs"]] == [True, False]
     rows = {r["lr_scale"]: r for r in statistics.summarize(stored["runs"])}
     assert (rows[1e5]["n"], rows[1e5]["diverged"]) == (0, 1) and (rows[1.0]["n"], rows[1.0]["diverged"]) == (1, 0)
+
+
+def test_networks_shapes_and_widths():
+    from lrlib.cifar.network import NETWORKS, build_network
+
+    x = torch.randn(5, 3, 32, 32)
+    for name, widths in (("cpu", (8, 16, 24)), ("airbench", (4, 8, 8, 8))):
+        model = build_network(name, widths, num_classes=7)
+        assert model(x).shape == (5, 7)
+    # the cpu network folds 2x2 patches into channels: its first convolution sees 12 channels at 16x16
+    cpu = build_network("cpu", (8, 16, 24))
+    assert isinstance(cpu[0], torch.nn.PixelUnshuffle) and cpu[1].in_channels == 12
+    assert cpu[0](x).shape == (5, 12, 16, 16)
+    assert set(NETWORKS) == {profile.network for profile in PROFILES.values()} | set(NETWORKS)
+    with pytest.raises(ValueError, match="network must be one of"):
+        build_network("resnet", (8, 16, 24))
+    with pytest.raises(ValueError, match="the cpu network needs 3 widths"):
+        build_network("cpu", (8, 16, 24, 32))
+    with pytest.raises(ValueError, match="the airbench network needs 4 widths"):
+        build_network("airbench", (8, 16, 24))
+
+
+def test_train_run_trains_the_network_it_is_given(tiny_folder):
+    from lrlib.cifar.data import load_data, on_device
+    from lrlib.cifar.training import train_run
+
+    tensors = on_device(load_data(SMOKE, tiny_folder), torch.device("cpu"))
+    built = []
+
+    def network(num_classes):
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, num_classes))
+        built.append(model)
+        return model
+
+    record = train_run(tensors, SMOKE, "cosine", 0.01, 0, torch.device("cpu"), network=network)
+    assert len(built) == 1 and record["num_classes"] == 5 and not record["diverged"]
+    assert len(record["lr_per_update"]) == record["updates"]
