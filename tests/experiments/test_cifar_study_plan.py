@@ -166,6 +166,16 @@ def test_the_warmup_arm_scales_batch_and_peak_together(profile):
     assert count_updates(n_train, factor * profile.batch_size, 2)[0] == n_train // (factor * profile.batch_size)
 
 
+def test_the_cpu_profiles_study_is_the_five_main_schedules_without_a_warmup_arm():
+    cpu = PROFILES["cpu"]
+    assert study_arms(cpu) == (study_arms(cpu)[0],) and study_arms(cpu)[0].name == "base"
+    runs, _ = study_plan(cpu, [])
+    assert {run.schedule for run in runs} == {"constant", "step", "cosine", "warmup_cosine", "one_cycle"}
+    assert {run.arm for run in runs} == {"base"} and {run.budget for run in runs} == {1.0}
+    peaks = sorted({cpu.peak_lr * lr_scale(cpu, run) for run in runs})
+    assert len(peaks) >= 5 and peaks[-1] / peaks[0] >= 16 - 1e-9
+
+
 def test_budgets_count_updates_with_partial_epochs():
     assert count_updates(4500, 100, 3) == (45, 135)
     assert count_updates(4500, 100, 3, 0.5) == (45, 68)  # 67.5, rounded half up: a run ends within epoch 2
