@@ -120,8 +120,9 @@ def plot_peak_robustness(records, budget: float, arm: str = "base", schedules=No
     for g in rows:
         line, = ax.plot(g["peaks"], 100 * np.asarray(g["scores"]), marker="o", ms=4, lw=1.5, label=g["schedule"])
         chosen = g["steps"].index(g["chosen"])
-        ax.plot(g["peaks"][chosen], 100 * g["scores"][chosen], marker="o", ms=10, color=line.get_color(),
-                markeredgecolor="black")
+        # scatter, not plot: a marker drawn with plot would advance the style's colour and line-style cycle
+        ax.scatter([g["peaks"][chosen]], [100 * g["scores"][chosen]], s=100, color=line.get_color(),
+                   edgecolors="black", zorder=3)
     ax.set_xscale("log")
     ax.set_xlabel("peak learning rate")
     ax.set_ylabel("validation accuracy (%)")
