@@ -63,14 +63,14 @@ PROFILES = {
                      epochs=2, batch_size=32, peak_lr=0.4),
     # The study end to end in seconds, accuracy meaningless: each mechanism of its design at its smallest
     # (a 3-point grid over 16x, one grid seed, 2 final seeds, 2 budgets, 2 schedules and a 2x arm) with
-    # at least MIN_UPDATES updates per run on 80 training images. The design of no result.
+    # at least MIN_UPDATES updates per run on 160 training images. The design of no result.
     "smoke_study": Profile("smoke_study", train_per_class=20, test_per_class=10, network="airbench",
                            widths=(4, 8, 8, 8), epochs=1, batch_size=5, peak_lr=0.1, validation_fraction=0.2,
                            budgets=(0.5, 1.0), grid_points=3, grid_ratio=4.0, max_grid_extensions=1, grid_seeds=1,
                            final_seeds=2, large_batch_factor=2, study_schedules=("constant", "cosine")),
     # A CPU's quick profile: 3,500 training images per class (3,150 after the study's validation split),
-    # all 10,000 test images, the cpu network at its narrowest, one epoch of batches of 64 (about 550
-    # updates). A run takes about 20 s on 2 cores; the whole study (one grid seed, about 330 runs) about
+    # all 10,000 test images, the cpu network at its narrowest, one epoch of batches of 64 (546 updates;
+    # 492 in a study, after its validation split). A run takes about 20 s on 2 cores; the whole study (one grid seed, about 330 runs) about
     # an hour. peak_lr is the centre of the study's peak grid (0.0125 to 0.2), not a tuned value.
     "quick": Profile("quick", train_per_class=3500, test_per_class=None, network="cpu", widths=(16, 32, 64),
                      epochs=1, batch_size=64, peak_lr=0.05, grid_seeds=1),
