@@ -70,8 +70,9 @@ PROFILES = {
                            final_seeds=2, large_batch_factor=2, study_schedules=("constant", "cosine")),
     # A CPU's quick profile: 3,500 training images per class (3,150 after the study's validation split),
     # all 10,000 test images, the cpu network at its narrowest, one epoch of batches of 64 (546 updates;
-    # 492 in a study, after its validation split). A run takes about 20 s on 2 cores; the whole study (one grid seed, about 330 runs) about
-    # an hour. peak_lr is the centre of the study's peak grid (0.0125 to 0.2), not a tuned value.
+    # 492 in a study, after its validation split). A run takes 20 to 25 s on 2 cores; the whole study
+    # (one grid seed, about 330 runs) about an hour. peak_lr is the centre of the study's peak grid
+    # (0.0125 to 0.2), not a tuned value.
     "quick": Profile("quick", train_per_class=3500, test_per_class=None, network="cpu", widths=(16, 32, 64),
                      epochs=1, batch_size=64, peak_lr=0.05, grid_seeds=1),
     # A CPU's longer profile: all 50,000 training images, the cpu network 1.5x wider, three epochs of
