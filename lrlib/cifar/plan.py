@@ -25,14 +25,13 @@ one after the other, so a run's index in the plan never changes once it is liste
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
 
 from lrlib.checks import check_int
 
-from .profiles import MIN_UPDATES, Profile, count_updates, study_arms
+from .profiles import MIN_UPDATES, Profile, budget_label, count_updates, study_arms
 
 __all__ = ["Run", "SPLIT", "run_of", "lr_scale", "score", "initial_steps", "best_step", "next_step",
            "study_plan", "check_sizes", "parse_shard", "format_plan"]
@@ -169,7 +168,7 @@ def format_plan(profile: Profile, runs: list[Run], complete: bool, records, shar
     mine = [(i, run) for i, run in enumerate(runs) if i % count == index]
     for i, run in mine:
         peak = profile.peak_lr * lr_scale(profile, run)
-        budget = str(Fraction(run.budget).limit_denominator(1000))
+        budget = budget_label(run.budget)
         lines.append(f"{i:>6}  {run.phase:<5}  {run.arm:<11}  {run.schedule:<24}  {budget:>6}  {peak:>9.4g}  "
                      f"{run.seed:>4}  {'yes' if run in recorded else 'no'}")
     shard_text = f" (shard {index}/{count}: {len(mine)} of them)" if count > 1 else ""

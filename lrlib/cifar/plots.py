@@ -7,11 +7,10 @@ figure is made here, never by importing the other ``lrlib.cifar`` modules.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 
-from .profiles import schedule_order
+from .profiles import budget_label, schedule_order
 from .statistics import study_finals, study_grids
 
 __all__ = ["plot_applied_lr", "plot_accuracy_curves", "plot_lr_scale_sensitivity", "plot_final_accuracy",
@@ -104,10 +103,6 @@ def plot_final_accuracy(rows, ax=None):
 # --------------------------------------------------------------------------------------------------
 # A study's records (lrlib.cifar.study)
 
-def _budget_label(budget: float) -> str:
-    return str(Fraction(budget).limit_denominator(1000))
-
-
 def plot_peak_robustness(records, budget: float, arm: str = "base", schedules=None, ax=None):
     """The robustness plot of a study: mean validation accuracy of the grid runs against the peak lr
     (log scale), one line per schedule of ``arm`` at ``budget``; the peak each schedule was given (its
@@ -124,9 +119,12 @@ def plot_peak_robustness(records, budget: float, arm: str = "base", schedules=No
         ax.scatter([g["peaks"][chosen]], [100 * g["scores"][chosen]], s=100, color=line.get_color(),
                    edgecolors="black", zorder=3)
     ax.set_xscale("log")
+    peaks = sorted({peak for g in rows for peak in g["peaks"]})  # ticks at the peaks tried, as plain numbers
+    ax.set_xticks(peaks, [f"{peak:.3g}" for peak in peaks])
+    ax.minorticks_off()
     ax.set_xlabel("peak learning rate")
     ax.set_ylabel("validation accuracy (%)")
-    ax.set_title(f"{arm} arm, budget {_budget_label(budget)}: accuracy against the peak")
+    ax.set_title(f"{arm} arm, budget {budget_label(budget)}: accuracy against the peak")
     ax.legend(ncol=2)
     return ax
 
@@ -146,7 +144,7 @@ def plot_budget_ranking(records, arm: str = "base", schedules=None, ax=None):
         x = [budgets.index(f["budget"]) + 0.06 * (k - (len(names) - 1) / 2) for f in mine]  # side by side
         ci = [0 if math.isnan(f["ci"]) else 100 * f["ci"] for f in mine]
         ax.errorbar(x, [100 * f["mean"] for f in mine], yerr=ci, marker="o", ms=5, capsize=3, lw=1.5, label=name)
-    ax.set_xticks(range(len(budgets)), [_budget_label(b) for b in budgets])
+    ax.set_xticks(range(len(budgets)), [budget_label(b) for b in budgets])
     ax.set_xlabel("training budget (fraction of the profile's epochs)")
     ax.set_ylabel("test accuracy (%)")
     ax.legend(ncol=2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from fractions import Fraction
 from typing import NamedTuple
 
 from lrlib import schedules as lrs
@@ -16,8 +17,8 @@ from lrlib.checks import check_choice
 
 __all__ = ["Profile", "PROFILES", "SCHEDULE_NAMES", "STUDY_SCHEDULES", "WARMUP_ARM_SCHEDULES", "PROFILE_ENV",
            "LOGIT_SCALE", "WSD_DECAY_FRACTION", "ONE_CYCLE_MOMENTUM", "MIN_UPDATES", "Arm", "Question",
-           "QUESTIONS", "default_profile", "make_schedule", "momentum_schedule", "count_updates", "study_arms",
-           "schedule_order"]
+           "QUESTIONS", "default_profile", "make_schedule", "momentum_schedule", "count_updates", "budget_label",
+           "study_arms", "schedule_order"]
 
 # Every schedule make_schedule builds, in the study's order; the sweep's default is the first five.
 STUDY_SCHEDULES = ("constant", "step", "cosine", "warmup_cosine", "linear_decay", "one_cycle",
@@ -159,6 +160,11 @@ def count_updates(n_train: int, batch_size: int, epochs: int, budget: float = 1.
     whose budget is a fraction of an epoch count is cut short."""
     steps_per_epoch = n_train // batch_size
     return steps_per_epoch, int(budget * epochs * steps_per_epoch + 0.5)
+
+
+def budget_label(budget: float) -> str:
+    """A training budget (a fraction of the profile's epochs) as tables and plots write it: "1/4", "1"."""
+    return str(Fraction(budget).limit_denominator(1000))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ comparisons, the chance of any false claim stays below alpha.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 from scipy import stats
@@ -29,7 +28,7 @@ from lrlib.checks import check_factor
 from lrlib.notebook.statistics import mean_ci, paired_comparison
 
 from .plan import best_step, score
-from .profiles import QUESTIONS, schedule_order
+from .profiles import QUESTIONS, budget_label, schedule_order
 
 __all__ = ["mean_ci", "welch_difference", "summarize", "format_table", "best_scales", "compare", "conclusions",
            "holm", "paired_comparison", "study_grids", "study_finals", "study_comparisons", "format_study_report"]
@@ -284,7 +283,7 @@ def study_comparisons(records, questions=QUESTIONS, level: float = 0.95, alpha: 
 
 def _budget_text(budget, epochs, updates, batch) -> str:
     span = budget * epochs
-    return (f"budget {Fraction(budget).limit_denominator(1000)} ({span:g} epoch{'s' * (span != 1)}: {updates} "
+    return (f"budget {budget_label(budget)} ({span:g} epoch{'s' * (span != 1)}: {updates} "
             f"updates of batch {batch})")
 
 
@@ -327,6 +326,6 @@ def format_study_report(records, level: float = 0.95, alpha: float = 0.05) -> st
         lines += ["", f"Comparisons: paired over the same seeds, Holm-adjusted over the {len(comparisons)} made "
                       f"(a claim needs adjusted p < {alpha:g}):"]
         for c in comparisons:
-            budget = Fraction(c["budget"]).limit_denominator(1000)
+            budget = budget_label(c["budget"])
             lines.append(f"  budget {budget}, {c['asks']}: {c['sentence']}.")
     return "\n".join(lines)
