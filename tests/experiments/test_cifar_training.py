@@ -138,7 +138,7 @@ def test_networks_shapes_and_widths():
     cpu = build_network("cpu", (8, 16, 24))
     assert isinstance(cpu[0], torch.nn.PixelUnshuffle) and cpu[1].in_channels == 12
     assert cpu[0](x).shape == (5, 12, 16, 16)
-    assert set(NETWORKS) == {profile.network for profile in PROFILES.values()} | set(NETWORKS)
+    assert {profile.network for profile in PROFILES.values()} <= set(NETWORKS)  # every profile builds one
     with pytest.raises(ValueError, match="network must be one of"):
         build_network("resnet", (8, 16, 24))
     with pytest.raises(ValueError, match="the cpu network needs 3 widths"):
