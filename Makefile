@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # conftest.py (repository root) makes nbval honour a trailing ';' as Jupyter does.
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install lab test test-portable lint test-lib test-notebooks data execute bench clean
+.PHONY: install lab test test-portable lint test-lib test-notebooks data web execute bench clean
 
 install: $(INSTALLED)
 
@@ -33,6 +33,15 @@ data/cifar10-jpeg/ARCHIVE.sha256: $(wildcard $(JPEG_TARBALL))
 	  mkdir -p data/cifar10-jpeg && tar -xzf "$(JPEG_TARBALL)" -C data/cifar10-jpeg && \
 	  (cd "$(dir $(JPEG_TARBALL))" && sha256sum "$(notdir $(JPEG_TARBALL))") > $@.tmp && mv $@.tmp $@; \
 	else echo "no $(JPEG_TARBALL): CIFAR-10 will be downloaded by torchvision when needed"; fi
+
+# Pinned JavaScript (web/package-lock.json: reveal.js, MathJax 2, require.js, jQuery) for the offline slide
+# decks and site, installed from the npm registry into the ignored web/node_modules; pages never load a CDN.
+WEB_ASSETS := web/node_modules/.installed
+web: $(WEB_ASSETS)
+
+$(WEB_ASSETS): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $@
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
