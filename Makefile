@@ -58,7 +58,7 @@ test-portable: install data
 
 # ruff (pinned in requirements.txt; rules in pyproject.toml): pyflakes, pycodestyle errors, isort, bugbear.
 lint: install
-	$(VENV)/bin/ruff check lrlib tests benchmarks conftest.py
+	$(VENV)/bin/ruff check lrlib tests benchmarks tools conftest.py
 
 test-lib: install
 	$(PY) -m pytest -q tests
