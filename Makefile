@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # conftest.py (repository root) makes nbval honour a trailing ';' as Jupyter does.
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install lab test test-portable lint test-lib test-notebooks data web execute bench clean
+.PHONY: install lab test test-portable lint test-lib test-notebooks data web execute bench clean student
 
 install: $(INSTALLED)
 
@@ -42,6 +42,10 @@ web: $(WEB_ASSETS)
 $(WEB_ASSETS): web/package.json web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The student edition: every notebook without its solutions (cells tagged "solution"), in the ignored build/.
+student: install
+	rm -rf build/student && $(PY) -m tools.build_student --out build/student
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
