@@ -47,8 +47,9 @@ $(WEB_ASSETS): web/package.json web/package-lock.json
 student: install
 	rm -rf build/student && $(PY) -m tools.build_student --out build/student
 
+# tools/lab.sh starts JupyterLab with the project's settings (jupyter/): no news pop-up, no update check.
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
+	LAB_PYTHON=$(PY) tools/lab.sh notebooks/00_start_here.ipynb
 
 # CI runs the CIFAR-10 notebook on the seconds-long smoke profile.
 test: install data lint
@@ -62,7 +63,7 @@ test-portable: install data
 
 # ruff (pinned in requirements.txt; rules in pyproject.toml): pyflakes, pycodestyle errors, isort, bugbear.
 lint: install
-	$(VENV)/bin/ruff check lrlib tests benchmarks tools conftest.py
+	$(VENV)/bin/ruff check lrlib tests benchmarks tools jupyter conftest.py
 
 test-lib: install
 	$(PY) -m pytest -q tests

@@ -285,3 +285,50 @@ def cell_errors(page) -> list[str]:
     tracebacks = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
                               ).filter(has_text="Traceback").all_inner_texts()
     return [text[-3000:] for text in tracebacks]
+
+
+# --------------------------------------------------------------------------------------------------
+# JupyterLab as a person launches it
+
+@contextlib.contextmanager
+def running_launched_lab(tmp: Path, notebooks: list[Path], launcher: list[str], open_path: str | None = None):
+    """Start JupyterLab with ``launcher``, a command that runs ``jupyter lab`` with the arguments it is given
+    (the project's tools/lab.sh, or ``[sys.executable, "-m", "jupyterlab"]`` for JupyterLab as installed),
+    on copies of ``notebooks`` placed under notebooks/ in ``tmp``, as a first launch by a new user: a fresh
+    HOME, no user settings, empty Jupyter folders, all in ``tmp``, and no JUPYTER_CONFIG_PATH of the caller.
+    Unlike running_lab it passes no option about news, updates or extensions: only the port, the token, the
+    root folder and ``open_path`` (the file to open, as `make lab` names one). Yields a LabServer; the
+    server and its kernels are stopped on exit."""
+    root = tmp / "root"
+    (root / "notebooks").mkdir(parents=True)
+    for notebook in notebooks:
+        assert notebook.exists(), f"{notebook} is missing"
+        shutil.copy(notebook, root / "notebooks" / notebook.name)
+    if (REPO / "data").is_dir():
+        (root / "data").symlink_to(REPO / "data")
+    (tmp / "home").mkdir()
+
+    port, token = free_port(), secrets.token_hex(16)
+    runtime_dir = tmp / "runtime"
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("JUPYTER", "JPY_"))}  # the caller's Jupyter folders and config path
+    env.update(HOME=str(tmp / "home"), LAB_PYTHON=sys.executable,
+               JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_RUNTIME_DIR=str(runtime_dir),
+               JUPYTER_DATA_DIR=str(tmp / "data"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"), JUPYTER_PLATFORM_DIRS="1")
+    command = [*launcher, *([open_path] if open_path else []), "--no-browser", f"--port={port}",
+               "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+               "--ServerApp.port_retries=0"]
+    if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that unless told
+        command.append("--allow-root")
+    log_path = tmp / "jupyterlab.log"
+    log = open(log_path, "wb")
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True, preexec_fn=_die_with_parent)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_server(server, base_url, token, log_path)
+        yield LabServer(base_url, token, root, log_path)
+    finally:
+        _stop_server(server, base_url, token, runtime_dir)
+        log.close()
