@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # conftest.py (repository root) makes nbval honour a trailing ';' as Jupyter does.
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install lab test test-portable lint test-lib test-notebooks data web execute bench clean student
+.PHONY: install lab test test-portable lint test-lib test-notebooks data web execute bench clean student site
 
 install: $(INSTALLED)
 
@@ -47,12 +47,17 @@ $(WEB_ASSETS): web/package.json web/package-lock.json
 student: install
 	rm -rf build/student && $(PY) -m tools.build_student --out build/student
 
+# The offline site: index.html (README's notebook table), every notebook as an HTML page with its outputs, the
+# README; MathJax from web/; nothing loaded from the internet. Open build/site/index.html.
+site: install web
+	rm -rf build/site && $(PY) -m tools.build_site --out build/site
+
 # tools/lab.sh starts JupyterLab with the project's settings (jupyter/): no news pop-up, no update check.
 lab: install
 	LAB_PYTHON=$(PY) tools/lab.sh notebooks/00_start_here.ipynb
 
 # CI runs the CIFAR-10 notebook on the seconds-long smoke profile.
-test: install data lint
+test: install data lint student site
 	LRLIB_CIFAR_PROFILE=smoke $(PY) -m pytest tests notebooks $(NBVAL_FLAGS)
 
 # The notebooks again under torch's portable kernels and numpy without its AVX-512 code paths: the
