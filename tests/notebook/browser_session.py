@@ -12,6 +12,8 @@ download is not used). Without them a test is skipped, except when CI=true: in C
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import json
 import os
 import re
@@ -21,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -332,3 +335,23 @@ def running_launched_lab(tmp: Path, notebooks: list[Path], launcher: list[str], 
     finally:
         _stop_server(server, base_url, token, runtime_dir)
         log.close()
+
+
+@contextlib.contextmanager
+def serving_folder(folder: Path):
+    """Serve the files of ``folder`` over HTTP on a free localhost port, as a static web server would;
+    yields the base URL ("http://127.0.0.1:PORT"). The server runs in a thread and stops on exit."""
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, message_format, *args):  # the handler logs every request to stderr; not here
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                            functools.partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
