@@ -70,7 +70,7 @@ test-portable: install data
 lint: install
 	$(VENV)/bin/ruff check lrlib tests benchmarks tools jupyter conftest.py
 
-test-lib: install
+test-lib: install web
 	$(PY) -m pytest -q tests
 
 test-notebooks: install data

@@ -1,10 +1,11 @@
 """JupyterLab's configuration for this project, in effect when tools/lab.sh (which `make lab` runs) puts this
-folder first on JUPYTER_CONFIG_PATH. A first launch then asks nothing and fetches nothing from the internet:
+folder first on JUPYTER_CONFIG_PATH. A first launch then asks nothing, and fetches no news and no update:
 
-- The lab's default settings are those of lab-settings/overrides.json (this folder is made the lab's
-  application settings folder): news are never fetched, so JupyterLab does not ask "Would you like to get
-  notified about official Jupyter news?", and the lab does not check for a newer JupyterLab. These are
-  defaults: a user may still change them under Settings, saved in the user's own settings as usual.
+- The lab's application settings folder is lab-settings/ (instead of the installed lab's own
+  share/jupyter/lab/settings, which this project's install does not create). Its overrides.json sets two
+  defaults: news are never fetched, so JupyterLab does not ask "Would you like to get notified about
+  official Jupyter news?", and the lab does not check for a newer JupyterLab. A user may still change
+  them under Settings; such changes are saved in the user's own settings, as usual.
 - The server fetches no news feed and asks PyPI for no newer version either.
 """
 from pathlib import Path
