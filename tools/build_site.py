@@ -108,7 +108,7 @@ def rewrite_links(page_html: str, source_dir: str, pages: set[str]) -> str:
 
 
 def navigation(previous: Path | None, following: Path | None) -> str:
-    """The bar at the top and bottom of a notebook page: previous notebook, index, next notebook."""
+    """The bar at the top and bottom of a page: previous notebook, index, next notebook (each if any)."""
     def link(notebook, text):
         return f'<a href="{page_name(notebook)}">{text}</a>' if notebook else "<span></span>"
 
@@ -166,7 +166,7 @@ def build(out_dir: Path = DEFAULT_OUT, notebooks=None, readme: Path = README) ->
 
     readme_text = Path(readme).read_text(encoding="utf-8")
     write(INDEX_PAGE, export_markdown(exporter, index_markdown(readme_parts(readme_text)), "index"), "")
-    write(README_PAGE, export_markdown(exporter, readme_text, "README"), "")
+    write(README_PAGE, export_markdown(exporter, readme_text, "README"), "", navigation(None, None))
     for index, path in enumerate(notebooks):
         page_html, _ = exporter.from_filename(str(path))
         previous = notebooks[index - 1] if index > 0 else None
