@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # conftest.py (repository root) makes nbval honour a trailing ';' as Jupyter does.
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install lab test test-portable lint test-lib test-notebooks data web execute bench clean student site
+.PHONY: install lab test test-portable lint test-lib test-notebooks data web execute bench clean student site slides
 
 install: $(INSTALLED)
 
@@ -52,12 +52,17 @@ student: install
 site: install web
 	rm -rf build/site && $(PY) -m tools.build_site --out build/site
 
+# Reveal.js slide decks, one per notebook (from the cells' slide metadata), with reveal.js, MathJax, require.js
+# and jQuery copied from web/ into build/slides/_static: they open from file:// or any server, offline.
+slides: install web
+	rm -rf build/slides && $(PY) -m tools.build_slides --out build/slides
+
 # tools/lab.sh starts JupyterLab with the project's settings (jupyter/): no news pop-up, no update check.
 lab: install
 	LAB_PYTHON=$(PY) tools/lab.sh notebooks/00_start_here.ipynb
 
 # CI runs the CIFAR-10 notebook on the seconds-long smoke profile.
-test: install data lint student site
+test: install data lint student site slides
 	LRLIB_CIFAR_PROFILE=smoke $(PY) -m pytest tests notebooks $(NBVAL_FLAGS)
 
 # The notebooks again under torch's portable kernels and numpy without its AVX-512 code paths: the

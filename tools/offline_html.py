@@ -131,7 +131,8 @@ def html_exporter(kind: str, static_url: str, link_suffix: str | None = None) ->
                     jquery_url=urls["jquery_url"])
     if kind == "slides":
         settings.update(reveal_url_prefix=urls["reveal_url_prefix"], reveal_theme="white",
-                        reveal_width="1280", reveal_height="720", reveal_number="c/t")
+                        reveal_width="1280", reveal_height="720", reveal_number="c/t",
+                        reveal_scroll=True)
     exporter = exporter_class(**settings)
     exporter.register_preprocessor(WidgetPngFallback(), enabled=True)
     exporter.register_preprocessor(NotebookLinks(page_suffix if link_suffix is None else link_suffix),
