@@ -1,0 +1,212 @@
+"""The slide metadata of every notebook: each presents as a deck, in RISE and in `make slides`.
+
+A deck is cut into slides by ``cell.metadata.slideshow.slide_type`` (read by RISE and nbconvert alike):
+"slide" starts a slide (right arrow), "subslide" a sub-slide below it (down arrow), "-" and "fragment"
+cells join the current one, "skip" cells are left out and "notes" go to the speaker view.
+
+The rules checked here: the title cell and every "## " section start a slide, every "### " heading a
+sub-slide; every solution is a sub-slide of its own, right after its exercise, so a lecturer reveals it
+with the down arrow and nothing else ends up behind it; and no (sub-)slide is overfull: at most one
+figure or widget, at most MAX_CODE_LINES lines of code, and an estimated height (from the cells' text,
+code, printed lines and pictures) within MAX_SLIDE_HEIGHT of the 1280x720 deck. The one exception is a
+sub-slide that holds a single code cell and nothing else: no slide metadata can make one cell smaller,
+and its slide scrolls.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import struct
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+# Twenty lines of code take about 440 of the deck's 720 pixels: with a heading, a sentence and an output
+# beside them a slide is full.
+MAX_CODE_LINES = 20
+FIGURE_TYPES = ("application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg", "image/svg+xml")
+# The deck is 720 px high; estimated_height errs by some tens of pixels, more on tables, formulas, long lines.
+MAX_SLIDE_HEIGHT = 820
+# reveal.js themes that load no web fonts (simple, league, sky... import Google Fonts)
+OFFLINE_THEMES = {"white", "black", "white-contrast", "black-contrast"}
+
+
+def slide_type(cell) -> str | None:
+    return cell.metadata.get("slideshow", {}).get("slide_type")
+
+
+def first_line(cell) -> str:
+    return cell.source.lstrip("\n").split("\n", 1)[0]
+
+
+def is_solution(cell) -> bool:
+    """Tagged "solution", or written as one (a folded <details> solution, a "# Solution to exercise" cell)."""
+    return ("solution" in cell.metadata.get("tags", []) or "<summary>Solution</summary>" in cell.source
+            or cell.source.startswith("# Solution to exercise"))
+
+
+def figure_outputs(cell) -> int:
+    return sum(1 for output in cell.get("outputs", [])
+               if any(mime in output.get("data", {}) for mime in FIGURE_TYPES))
+
+
+def code_lines(cell) -> int:
+    return len(cell.source.splitlines()) if cell.cell_type == "code" else 0
+
+
+def estimated_height(cell) -> float:
+    """The pixels a cell takes on a slide of the 1280x720 deck (make slides), estimated from its source and
+    outputs: a cell's margins, then a height per line of text (wrapped at the characters a line holds), per
+    line of code, per printed line, and each picture's own height. The constants are fitted to the heights
+    of the cells as the built decks show them."""
+    def wrapped(text: str, width: int, blank: float = 1.0) -> float:
+        return sum(math.ceil(len(line.strip()) / width) if line.strip() else blank for line in text.split("\n"))
+
+    if cell.cell_type == "markdown":
+        return 48 + 26 * wrapped(cell.source, 125, blank=0.6)
+    height = 48 + 20 * wrapped(cell.source, 100)
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "image/png" in data:
+            width, picture_height = struct.unpack(">II", base64.b64decode(data["image/png"])[16:24])
+            height += 1.17 * picture_height * min(1.0, 1000 / width)  # wider pictures are scaled down
+        else:
+            height += 22 * wrapped(output.get("text", "") or data.get("text/plain", ""), 82)
+    return height
+
+
+def slides(notebook) -> list[list[int]]:
+    """The (sub-)slides of the deck, each as the indices of the cells shown on it."""
+    groups = []
+    for index, cell in enumerate(notebook.cells):
+        kind = slide_type(cell)
+        if kind in ("skip", "notes"):
+            continue
+        if kind in ("slide", "subslide") or not groups:
+            groups.append([index])
+        else:
+            groups[-1].append(index)
+    return groups
+
+
+def overfull_slides(notebook) -> list[str]:
+    """A description of each (sub-)slide with more than one figure or widget, more than MAX_CODE_LINES
+    lines of code or an estimated height above MAX_SLIDE_HEIGHT, leaving out sub-slides made of one code
+    cell alone."""
+    problems = []
+    for group in slides(notebook):
+        cells = [notebook.cells[index] for index in group]
+        if len(cells) == 1 and cells[0].cell_type == "code" and slide_type(cells[0]) == "subslide":
+            continue
+        figures = sum(figure_outputs(cell) for cell in cells)
+        lines = sum(code_lines(cell) for cell in cells)
+        height = sum(estimated_height(cell) for cell in cells)
+        if figures > 1 or lines > MAX_CODE_LINES or height > MAX_SLIDE_HEIGHT:
+            problems.append(f"cells {group}: {figures} figures or widgets, {lines} lines of code, "
+                            f"about {height:.0f} px high")
+    return problems
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[path.name for path in NOTEBOOKS], scope="module")
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_every_notebook_is_checked():
+    assert len(NOTEBOOKS) == 12
+
+
+def test_every_cell_has_a_slide_type(notebook):
+    missing = [index for index, cell in enumerate(notebook.cells) if slide_type(cell) not in SLIDE_TYPES]
+    assert not missing, f"cells without a valid slideshow.slide_type: {missing}"
+
+
+def test_the_title_cell_starts_the_deck(notebook):
+    assert slide_type(notebook.cells[0]) == "slide"
+    assert notebook.cells[0].cell_type == "markdown" and first_line(notebook.cells[0]).startswith("# ")
+
+
+def test_sections_start_slides_and_subsections_subslides(notebook):
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown":
+            continue
+        if first_line(cell).startswith("## "):
+            assert slide_type(cell) == "slide", f"cell {index} ({first_line(cell)!r}) must start a slide"
+        if first_line(cell).startswith("### "):
+            assert slide_type(cell) == "subslide", f"cell {index} ({first_line(cell)!r}) must start a sub-slide"
+
+
+def test_solutions_are_subslides_after_their_exercise(notebook):
+    cells = notebook.cells
+    solutions = [index for index, cell in enumerate(cells) if is_solution(cell)]
+    for index in solutions:
+        assert slide_type(cells[index]) == "subslide", f"solution cell {index} must be a sub-slide"
+        previous = cells[index - 1]  # the exercise (markdown), or the solution's first part
+        assert is_solution(previous) or previous.cell_type == "markdown", \
+            f"solution cell {index} does not follow an exercise"
+        following = next((cell for cell in cells[index + 1:] if slide_type(cell) not in ("skip", "notes")), None)
+        if following is not None and not is_solution(following):
+            assert slide_type(following) in ("slide", "subslide"), \
+                f"the cell after solution {index} would be shown on the solution's sub-slide"
+
+
+def test_no_slide_is_overfull(notebook):
+    assert not overfull_slides(notebook)
+
+
+def test_the_live_slideshow_loads_no_web_fonts(notebook):
+    assert notebook.metadata.get("rise", {}).get("theme") in OFFLINE_THEMES
+
+
+# --------------------------------------------------------------------------------------------------
+# The checks themselves catch what they are for
+
+def make_notebook(*cells):
+    notebook = nbformat.v4.new_notebook()
+    for source, kind, outputs in cells:
+        if outputs is None:
+            cell = nbformat.v4.new_markdown_cell(source)
+        else:
+            cell = nbformat.v4.new_code_cell(source, outputs=outputs)
+        cell.metadata["slideshow"] = {"slide_type": kind}
+        notebook.cells.append(cell)
+    return notebook
+
+
+def png_header(width: int, height: int) -> str:
+    """The start of a PNG file of that size (all estimated_height reads of a picture), base64-encoded."""
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", width, height)).decode()
+
+
+FIGURE = nbformat.v4.new_output("display_data", data={"image/png": png_header(800, 300), "text/plain": "<Figure>"})
+TALL_FIGURE = nbformat.v4.new_output("display_data", data={"image/png": png_header(800, 600), "text/plain": "<Figure>"})
+
+
+def test_an_overfull_slide_is_caught():
+    two_figures = make_notebook(("# Title", "slide", None), ("plot(a)", "-", [FIGURE]), ("plot(b)", "-", [FIGURE]))
+    assert overfull_slides(two_figures)[0].startswith("cells [0, 1, 2]: 2 figures or widgets, 2 lines of code")
+    long_code = "\n".join(f"x{i} = {i}" for i in range(MAX_CODE_LINES))
+    too_much_code = make_notebook(("# Title", "slide", None), ("## Section", "slide", None),
+                                  (long_code, "-", []), ("y = 1", "-", []))
+    assert overfull_slides(too_much_code)[0].startswith(f"cells [1, 2, 3]: 0 figures or widgets, "
+                                                        f"{MAX_CODE_LINES + 1} lines of code")
+    ten_lines = "\n".join(f"x{i} = {i}" for i in range(10))
+    too_tall = make_notebook(("# Title", "slide", None), ("## Section\n\n" + "A sentence. " * 40, "slide", None),
+                             (ten_lines, "-", [TALL_FIGURE]))
+    [problem] = overfull_slides(too_tall)
+    assert problem.startswith("cells [1, 2]: 1 figures or widgets, 10 lines of code, about")
+    assert estimated_height(too_tall.cells[2]) > 700  # the picture and its code fill the slide by themselves
+    # the same code split over two sub-slides, and a long cell alone on its sub-slide, are fine
+    split = make_notebook(("# Title", "slide", None), ("## Section", "slide", None),
+                          (long_code, "subslide", []), ("y = 1", "subslide", []), (long_code * 2, "subslide", []))
+    assert overfull_slides(split) == []
+
+
+def test_a_skipped_cell_is_not_on_any_slide():
+    notebook = make_notebook(("# Title", "slide", None), ("import x", "skip", []), ("plot(a)", "-", [FIGURE]))
+    assert slides(notebook) == [[0, 2]]
