@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import struct
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from tools.offline_html import html_exporter
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -210,3 +213,28 @@ def test_an_overfull_slide_is_caught():
 def test_a_skipped_cell_is_not_on_any_slide():
     notebook = make_notebook(("# Title", "slide", None), ("import x", "skip", []), ("plot(a)", "-", [FIGURE]))
     assert slides(notebook) == [[0, 2]]
+
+
+# --------------------------------------------------------------------------------------------------
+# The deck's HTML (tools/offline_html.py's "slides" exporter, as `make slides` uses it)
+
+def test_a_deck_loads_its_assets_from_static_only_and_shows_widgets_as_pictures():
+    path = REPO / "notebooks" / "02_step_decay.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    html, _ = html_exporter("slides", "_static").from_notebook_node(notebook,
+                                                                     resources={"metadata": {"name": path.stem}})
+    loaded = re.findall(r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)=["']([^"']+)""", html)
+    assert loaded and all(url.startswith(("_static/", "data:")) for url in loaded), loaded
+    assert "import mermaid" not in html and "unpkg.com" not in html and "cdnjs" not in html
+    widget_pictures = [output.data["image/png"] for cell in notebook.cells for output in cell.get("outputs", [])
+                       if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    assert widget_pictures and all(picture[:200] in html for picture in widget_pictures)
+    assert "application/vnd.jupyter.widget-view+json" not in html
+    assert 'href="03_exponential_decay.slides.html"' in html   # links between notebooks lead to decks
+    assert html.count("<section") > 20                         # cut into slides by the metadata
+
+
+@pytest.mark.parametrize("kind, static_url, parameter", [("deck", "_static", "kind"), ("slides", "", "static_url")])
+def test_the_exporter_names_a_wrong_argument(kind, static_url, parameter):
+    with pytest.raises(ValueError, match=parameter):
+        html_exporter(kind, static_url)
