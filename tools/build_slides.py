@@ -29,6 +29,7 @@ INDEX_PAGE = """<!DOCTYPE html>
 <title>Learning-rate decay: slide decks</title>
 <style>
 body {{ font-family: sans-serif; font-size: 20px; max-width: 48em; margin: 2em auto; padding: 0 1em; }}
+ul {{ list-style: none; padding: 0; }}
 li {{ margin: 0.4em 0; }}
 </style>
 </head>
@@ -36,9 +37,9 @@ li {{ margin: 0.4em 0; }}
 <h1>Learning-rate decay: slide decks</h1>
 <p>Arrow keys move between slides (down: a sub-slide, such as a solution), Esc shows an overview,
 F goes full screen.</p>
-<ol start="0">
+<ul>
 {items}
-</ol>
+</ul>
 </body>
 </html>
 """
@@ -70,7 +71,11 @@ def build_slides(notebooks: list[Path], out: Path) -> list[Path]:
         deck = out / f"{path.stem}{SUFFIX}"
         deck.write_text(body, encoding="utf-8")
         decks.append(deck)
-        title = html.escape(deck_title(notebook, path.stem))
+        title = deck_title(notebook, path.stem)
+        number = path.stem.split("_", 1)[0]
+        if not title.startswith(number):  # "Analysing the CIFAR-10 study" -> "11 · Analysing the CIFAR-10 study"
+            title = f"{number} · {title}"
+        title = html.escape(title)
         items.append(f'<li><a href="{html.escape(deck.name)}">{title}</a></li>')
     (out / "index.html").write_text(INDEX_PAGE.format(items="\n".join(items)), encoding="utf-8")
     return decks

@@ -146,6 +146,7 @@ def test_the_static_deck_served_loads_only_its_own_files(deck_folder):
 
 def test_the_static_deck_works_from_file_urls(deck_folder):
     deck = deck_folder / f"{DECK_NOTEBOOK.stem}.slides.html"
+    assert f'href="{deck.name}"' in (deck_folder / "index.html").read_text(), "the index does not list the deck"
     with chromium_page(viewport=PROJECTOR) as page:
         blocked, failed = open_deck(page, deck.as_uri(), allowed=(deck_folder.as_uri(),))
         check_deck(page)
