@@ -1,8 +1,11 @@
-"""The slide metadata of every notebook: each presents as a deck, in RISE and in `make slides`.
+"""The slide metadata of every notebook: each presents as a deck, live in JupyterLab (jupyterlab-slideshow)
+and as the static decks of `make slides` (nbconvert).
 
-A deck is cut into slides by ``cell.metadata.slideshow.slide_type`` (read by RISE and nbconvert alike):
-"slide" starts a slide (right arrow), "subslide" a sub-slide below it (down arrow), "-" and "fragment"
-cells join the current one, "skip" cells are left out and "notes" go to the speaker view.
+A deck is cut into slides by ``cell.metadata.slideshow.slide_type``: "slide" starts a slide (right arrow),
+"subslide" a sub-slide below it (down arrow), "fragment" cells join the current one, "skip" cells are left
+out and "notes" go to the speaker view. A cell without a slide_type continues the current slide. nbconvert
+and RISE read a missing slide_type as "-", which means the same; jupyterlab-slideshow 0.3.4 shows a cell
+marked "-" on no slide at all, so no cell is marked "-": a cell that continues its slide has no slide_type.
 
 The rules checked here: the title cell and every "## " section start a slide, every "### " heading a
 sub-slide; every solution is a sub-slide of its own, right after its exercise, so a lecturer reveals it
@@ -28,19 +31,32 @@ from tools.offline_html import html_exporter
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
-SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+# The slide types a cell may carry; a cell without one continues the current slide ("-").
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes"}
 # Twenty lines of code take about 440 of the deck's 720 pixels: with a heading, a sentence and an output
 # beside them a slide is full.
 MAX_CODE_LINES = 20
 FIGURE_TYPES = ("application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg", "image/svg+xml")
 # The deck is 720 px high; estimated_height errs by some tens of pixels, more on tables, formulas, long lines.
 MAX_SLIDE_HEIGHT = 820
-# reveal.js themes that load no web fonts (simple, league, sky... import Google Fonts)
-OFFLINE_THEMES = {"white", "black", "white-contrast", "black-contrast"}
+# The live deck's text sizes: notebook metadata that jupyterlab-fonts turns into CSS for the notebook's panel
+# while jupyterlab-slideshow presents it.
+DECK_STYLE_KEY = "@deathbeds/jupyterlab-fonts"
+PRESENTING = "body[data-jp-deck-mode='presenting'] &"
+DECK_TEXT_SIZES = ("--jp-content-font-size1", "--jp-code-font-size", "--jp-widgets-font-size")
+MIN_TEXT_PX = 16
 
 
-def slide_type(cell) -> str | None:
-    return cell.metadata.get("slideshow", {}).get("slide_type")
+def slide_type(cell) -> str:
+    """The cell's slide type; "-" (continue the current slide) when it has none."""
+    return cell.metadata.get("slideshow", {}).get("slide_type", "-")
+
+
+def invalid_slide_types(notebook) -> list[int]:
+    """The indices of the cells whose slideshow metadata holds a slide_type outside SLIDE_TYPES ("-" too)."""
+    return [index for index, cell in enumerate(notebook.cells)
+            if "slide_type" in cell.metadata.get("slideshow", {})
+            and cell.metadata.slideshow.slide_type not in SLIDE_TYPES]
 
 
 def first_line(cell) -> str:
@@ -124,9 +140,10 @@ def test_every_notebook_is_checked():
     assert len(NOTEBOOKS) == 12
 
 
-def test_every_cell_has_a_slide_type(notebook):
-    missing = [index for index, cell in enumerate(notebook.cells) if slide_type(cell) not in SLIDE_TYPES]
-    assert not missing, f"cells without a valid slideshow.slide_type: {missing}"
+def test_every_slide_type_is_valid_and_none_is_a_dash(notebook):
+    invalid = invalid_slide_types(notebook)
+    assert not invalid, f"cells with an invalid slideshow.slide_type (a cell that continues its slide has none): " \
+                        f"{invalid}"
 
 
 def test_the_title_cell_starts_the_deck(notebook):
@@ -162,8 +179,11 @@ def test_no_slide_is_overfull(notebook):
     assert not overfull_slides(notebook)
 
 
-def test_the_live_slideshow_loads_no_web_fonts(notebook):
-    assert notebook.metadata.get("rise", {}).get("theme") in OFFLINE_THEMES
+def test_the_live_deck_text_is_projector_sized(notebook):
+    sizes = notebook.metadata.get(DECK_STYLE_KEY, {}).get("styles", {}).get("", {}).get(PRESENTING, {})
+    for name in DECK_TEXT_SIZES:
+        assert re.fullmatch(r"\d+px", sizes.get(name, "")) and int(sizes[name][:-2]) >= MIN_TEXT_PX, \
+            f"the notebook metadata sets no {name} of at least {MIN_TEXT_PX}px for the live deck: {sizes}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -176,7 +196,8 @@ def make_notebook(*cells):
             cell = nbformat.v4.new_markdown_cell(source)
         else:
             cell = nbformat.v4.new_code_cell(source, outputs=outputs)
-        cell.metadata["slideshow"] = {"slide_type": kind}
+        if kind != "-":  # a cell that continues its slide has no slide_type
+            cell.metadata["slideshow"] = {"slide_type": kind}
         notebook.cells.append(cell)
     return notebook
 
@@ -213,6 +234,13 @@ def test_an_overfull_slide_is_caught():
 def test_a_skipped_cell_is_not_on_any_slide():
     notebook = make_notebook(("# Title", "slide", None), ("import x", "skip", []), ("plot(a)", "-", [FIGURE]))
     assert slides(notebook) == [[0, 2]]
+
+
+def test_a_dash_slide_type_is_caught():
+    notebook = make_notebook(("# Title", "slide", None), ("x = 1", "-", []), ("y = 2", "-", []))
+    assert "slideshow" not in notebook.cells[1].metadata and invalid_slide_types(notebook) == []
+    notebook.cells[2].metadata["slideshow"] = {"slide_type": "-"}
+    assert invalid_slide_types(notebook) == [2]
 
 
 # --------------------------------------------------------------------------------------------------
