@@ -5,11 +5,10 @@ Static: the deck of notebook 02 that `make slides` writes, built into a temporar
 fails the test); reveal.js starts, MathJax typesets the formulas, the right arrow moves to the next slide,
 and the text is at least 11 pt on the screen.
 
-Live: in JupyterLab with jupyterlab-rise, the slideshow button of the notebook toolbar opens the notebook as
-a slideshow beside it, on the slide of the active cell. A slider in that slideshow should redraw its plot,
-but the slideshow of jupyterlab-rise 0.43.1 cannot load the widget manager of ipywidgets 8 (upstream:
-jupyterlab-contrib/rise#119) and shows the widget's picture instead; that test is a strict expected
-failure, so it fails as soon as a release makes the sliders work.
+Live: in JupyterLab with jupyterlab-slideshow, the deck button of the notebook toolbar presents the notebook in
+its own panel, starting on the slide of the selected cell; Space moves on to the slide with a slider, an arrow
+key on the slider redraws its plot (the widgets are the notebook's own, live) and leaves the deck on that
+slide; the text is at least 11 pt, nothing leaves the machine and the page logs no error.
 """
 from __future__ import annotations
 
@@ -37,11 +36,10 @@ from tools.offline_html import WEB_MODULES
 PROJECTOR = (1280, 720)
 DECK_NOTEBOOK = REPO / "notebooks" / "02_step_decay.ipynb"   # formulas, plots, widgets, sub-slides
 LIVE_NOTEBOOK = REPO / "notebooks" / "00_start_here.ipynb"   # runs in seconds, ends on a widget's slide
-RISE_CSS = REPO / "notebooks" / "rise.css"
 MIN_TEXT_PX = 14.6       # 11 pt at 96 pixels per inch
 RUN_ALL_TIMEOUT_S = 300
 SCREENSHOT_STATIC = "/tmp/shots/static_deck_formula_plot.png"
-SCREENSHOT_LIVE = "/tmp/shots/live_slideshow_widget_slide.png"
+SCREENSHOT_LIVE = "/tmp/shots/live_deck_widget.png"
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -158,56 +156,80 @@ def test_the_static_deck_works_from_file_urls(deck_folder):
 # The live slideshow
 
 @pytest.fixture(scope="module")
-def live_slideshow(tmp_path_factory):
-    """JupyterLab on LIVE_NOTEBOOK, its cells run, its slideshow opened with the toolbar button; yields
-    the page, the slideshow's frame and the requests blocked so far (a growing list)."""
+def live_deck(tmp_path_factory):
+    """JupyterLab on LIVE_NOTEBOOK, its cells run, its first cell selected and the deck started with the
+    notebook toolbar's deck button; yields the page, the requests blocked so far and the errors the page
+    logged so far (growing lists)."""
     require_browser()
-    with running_lab(tmp_path_factory.mktemp("lab"), [LIVE_NOTEBOOK, RISE_CSS]) as server, \
+    with running_lab(tmp_path_factory.mktemp("lab"), [LIVE_NOTEBOOK]) as server, \
             chromium_page(viewport=PROJECTOR) as page:
-        blocked = block_external_requests(page.context)  # the slideshow's frame included
+        errors = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        blocked = block_external_requests(page)
         page.goto(server.url(f"notebooks/{LIVE_NOTEBOOK.name}"))
         wait_for_kernel(page)
         run_all_cells(page)
         wait_until_all_cells_ran(page, RUN_ALL_TIMEOUT_S)
         assert not cell_errors(page), "a cell raised:\n" + "\n".join(cell_errors(page))
-        page.locator(".jp-NotebookPanel-toolbar [data-command='RISE:preview']").click()
-        frame = page.wait_for_selector("iframe[src*='/rise/']", timeout=60_000).content_frame()
-        frame.locator(".reveal .slides section.present").first.wait_for(timeout=60_000)
-        yield page, frame, blocked
+        page.locator(".jp-Notebook .jp-Cell").first.click()  # the deck starts on the selected cell's slide
+        page.locator(".jp-NotebookPanel-toolbar [data-command='deck:toggle']").click()
+        page.wait_for_selector(f"body[data-jp-deck-mode='presenting'] {ON_SCREEN}", timeout=60_000)
+        yield page, blocked, errors
 
 
-def test_the_slideshow_starts_on_the_slide_of_the_active_cell(live_slideshow):
-    page, frame, blocked = live_slideshow
-    # After "Run All" the active cell is the last one: the slideshow opens on the last slide, the
-    # widget's, which shows the widget (or, without the widget manager, its picture).
-    notebook = nbformat.read(LIVE_NOTEBOOK, as_version=4)
-    last_heading = next(cell.source.splitlines()[0].lstrip("# ") for cell in reversed(notebook.cells)
-                        if cell.metadata["slideshow"]["slide_type"] in ("slide", "subslide"))
-    present = frame.locator(".reveal .slides section.present").last
-    present.locator(".jp-RenderedMarkdown").get_by_text(last_heading).first.wait_for(timeout=30_000)
-    picture = present.locator(".jp-OutputArea-output img").first
-    picture.wait_for(state="visible", timeout=30_000)
-    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
-    font_px = frame.evaluate("() => parseFloat(getComputedStyle("
-                             "document.querySelector('section.present .jp-RenderedMarkdown p')).fontSize)")
-    assert font_px >= MIN_TEXT_PX, f"slide text of {font_px} px"
-    page.screenshot(path=SCREENSHOT_LIVE)
-    assert not blocked, f"the slideshow tried to reach the network: {blocked}"
+ON_SCREEN = ".jp-Notebook .jp-Cell.jp-deck-mod-onscreen"   # the cells the deck shows now
+SLIDER = f"{ON_SCREEN} .jupyter-widgets .widget-slider .noUi-handle"
 
 
-@pytest.mark.xfail(strict=True, reason="jupyterlab-rise 0.43.1 cannot load the widget manager of ipywidgets 8 "
-                                       "(jupyterlab-contrib/rise#119): the slideshow shows the widget's picture")
-def test_a_slider_in_the_slideshow_redraws_its_plot(live_slideshow):
-    page, frame, blocked = live_slideshow
-    handle = frame.locator(".jupyter-widgets .widget-slider .noUi-handle").first
-    handle.wait_for(state="visible", timeout=15_000)  # the slideshow is loaded: a working widget is there
-    image = frame.locator(".jupyter-widgets.widget-vbox").filter(has=handle).first.locator("img").first
+def on_screen_text_px(page) -> float:
+    """The font size of the first paragraph of text on the current slide, in pixels."""
+    return page.evaluate(f"() => parseFloat(getComputedStyle(document.querySelector("
+                         f"'{ON_SCREEN} .jp-RenderedMarkdown p')).fontSize)")
+
+
+def test_the_deck_starts_on_the_slide_of_the_selected_cell(live_deck):
+    page, blocked, errors = live_deck
+    title = first_heading(nbformat.read(LIVE_NOTEBOOK, as_version=4).cells[0])
+    page.locator(f"{ON_SCREEN} .jp-RenderedMarkdown h1").get_by_text(title).wait_for(timeout=30_000)
+    assert page.locator(SLIDER).count() == 0, "the title slide shows a slider"
+    assert on_screen_text_px(page) >= MIN_TEXT_PX, f"slide text of {on_screen_text_px(page)} px"
+    assert not blocked, f"the deck tried to reach the network: {blocked}"
+    assert not errors, f"the page logged errors: {errors}"
+
+
+def test_a_slider_in_the_deck_redraws_its_plot(live_deck):
+    page, blocked, errors = live_deck
+    # Space goes to the next step of the deck (fragment, sub-slide or slide), as a lecturer moves on.
+    for _ in range(len(nbformat.read(LIVE_NOTEBOOK, as_version=4).cells)):
+        if page.locator(SLIDER).count():
+            break
+        page.keyboard.press("Space")
+        page.wait_for_timeout(100)  # the deck moves to the next cell
+    handle = page.locator(SLIDER).first
+    handle.wait_for(state="visible", timeout=15_000)
+    widget = page.locator(f"{ON_SCREEN} .jupyter-widgets.widget-vbox").filter(
+        has=page.locator(".widget-slider .noUi-handle")).first
+    image = widget.locator("img").first
+    image.wait_for(state="visible", timeout=15_000)
+    on_screen_before = page.locator(ON_SCREEN).count()
     before, before_src = current_png(image), image.get_attribute("src")
     handle.focus()
     page.keyboard.press("ArrowLeft")
-    frame.wait_for_function("([img, src]) => img.src !== src", arg=[image.element_handle(), before_src],
-                            timeout=10_000)
+    page.wait_for_function("([img, src]) => img.src !== src", arg=[image.element_handle(), before_src],
+                           timeout=10_000)
     assert current_png(image) != before, "the key press left the plot unchanged"
+    assert handle.is_visible() and page.locator(ON_SCREEN).count() == on_screen_before, \
+        "the arrow key on the slider moved the deck to another slide"
+    assert on_screen_text_px(page) >= MIN_TEXT_PX, f"slide text of {on_screen_text_px(page)} px"
+    page.screenshot(path=SCREENSHOT_LIVE)
+    assert not blocked, f"the deck tried to reach the network: {blocked}"
+    assert not errors, f"the page logged errors: {errors}"
+
+
+def first_heading(cell) -> str:
+    """The text of a markdown cell's first line, without its leading '#'s."""
+    return cell.source.lstrip("\n").split("\n", 1)[0].lstrip("# ")
 
 
 def current_png(image) -> bytes:
