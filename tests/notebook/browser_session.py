@@ -167,13 +167,7 @@ def running_lab(tmp: Path, notebooks: list[Path], settings: dict | None = None, 
     """Start JupyterLab in ``tmp`` on copies of ``notebooks`` (placed under notebooks/, as in the
     repository, with ../data linked), with ``settings`` as user settings (default TEST_LAB_SETTINGS);
     yields a LabServer and stops the server and its kernels on exit."""
-    root = tmp / "root"
-    (root / "notebooks").mkdir(parents=True)
-    for notebook in notebooks:
-        assert notebook.exists(), f"{notebook} is missing"
-        shutil.copy(notebook, root / "notebooks" / notebook.name)
-    if (REPO / "data").is_dir():  # notebooks may read ../data, as they do in the repository
-        (root / "data").symlink_to(REPO / "data")
+    root = _copy_notebooks(tmp, notebooks)
     write_lab_settings(tmp / "settings", TEST_LAB_SETTINGS if settings is None else settings)
 
     port, token = free_port(), secrets.token_hex(16)
@@ -189,8 +183,29 @@ def running_lab(tmp: Path, notebooks: list[Path], settings: dict | None = None, 
                "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                "--LabApp.extension_manager=readonly", *extra_args]
+    with _serving(command, tmp, root, env, port, token) as server:
+        yield server
+
+
+def _copy_notebooks(tmp: Path, notebooks: list[Path]) -> Path:
+    """Copy ``notebooks`` into ``tmp``/root/notebooks, as in the repository, with ../data linked (notebooks
+    may read it); returns the root folder."""
+    root = tmp / "root"
+    (root / "notebooks").mkdir(parents=True)
+    for notebook in notebooks:
+        assert notebook.exists(), f"{notebook} is missing"
+        shutil.copy(notebook, root / "notebooks" / notebook.name)
+    if (REPO / "data").is_dir():
+        (root / "data").symlink_to(REPO / "data")
+    return root
+
+
+@contextlib.contextmanager
+def _serving(command: list[str], tmp: Path, root: Path, env: dict, port: int, token: str):
+    """Run the JupyterLab ``command`` in ``root`` with ``env`` (its runtime folder tmp/runtime), log into
+    tmp/jupyterlab.log; yield a LabServer once it answers, stop the server and its kernels on exit."""
     if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that unless told
-        command.append("--allow-root")
+        command = [*command, "--allow-root"]
     log_path = tmp / "jupyterlab.log"
     log = open(log_path, "wb")
     server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -201,7 +216,7 @@ def running_lab(tmp: Path, notebooks: list[Path], settings: dict | None = None, 
         _wait_for_server(server, base_url, token, log_path)
         yield LabServer(base_url, token, root, log_path)
     finally:
-        _stop_server(server, base_url, token, runtime_dir)
+        _stop_server(server, base_url, token, tmp / "runtime")
         log.close()
 
 
@@ -302,13 +317,7 @@ def running_launched_lab(tmp: Path, notebooks: list[Path], launcher: list[str], 
     Unlike running_lab it passes no option about news, updates or extensions: only the port, the token, the
     root folder and ``open_path`` (the file to open, as `make lab` names one). Yields a LabServer; the
     server and its kernels are stopped on exit."""
-    root = tmp / "root"
-    (root / "notebooks").mkdir(parents=True)
-    for notebook in notebooks:
-        assert notebook.exists(), f"{notebook} is missing"
-        shutil.copy(notebook, root / "notebooks" / notebook.name)
-    if (REPO / "data").is_dir():
-        (root / "data").symlink_to(REPO / "data")
+    root = _copy_notebooks(tmp, notebooks)
     (tmp / "home").mkdir()
 
     port, token = free_port(), secrets.token_hex(16)
@@ -322,19 +331,8 @@ def running_launched_lab(tmp: Path, notebooks: list[Path], launcher: list[str], 
     command = [*launcher, *([open_path] if open_path else []), "--no-browser", f"--port={port}",
                "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
                "--ServerApp.port_retries=0"]
-    if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that unless told
-        command.append("--allow-root")
-    log_path = tmp / "jupyterlab.log"
-    log = open(log_path, "wb")
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True, preexec_fn=_die_with_parent)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_server(server, base_url, token, log_path)
-        yield LabServer(base_url, token, root, log_path)
-    finally:
-        _stop_server(server, base_url, token, runtime_dir)
-        log.close()
+    with _serving(command, tmp, root, env, port, token) as server:
+        yield server
 
 
 @contextlib.contextmanager
