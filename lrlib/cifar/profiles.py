@@ -71,16 +71,16 @@ PROFILES = {
                            final_seeds=2, large_batch_factor=2, study_schedules=("constant", "cosine")),
     # A CPU's quick profile: 3,500 training images per class (3,150 after the study's validation split),
     # all 10,000 test images, the cpu network at its narrowest, one epoch of batches of 64 (546 updates;
-    # 492 in a study, after its validation split). A run takes 20 to 25 s on 2 cores; the whole study
-    # (one grid seed, about 330 runs) about an hour. peak_lr is the centre of the study's peak grid
-    # (0.0125 to 0.2), not a tuned value.
+    # 492 in a study, after its validation split); its study has one grid seed, about 330 runs (README
+    # gives the measured times). peak_lr is the centre of the study's peak grid (0.0125 to 0.2), not a
+    # tuned value.
     "quick": Profile("quick", train_per_class=3500, test_per_class=None, network="cpu", widths=(16, 32, 64),
                      epochs=1, batch_size=64, peak_lr=0.05, grid_seeds=1),
     # A CPU's longer profile: all 50,000 training images, the cpu network 1.5x wider, three epochs of
-    # batches of 256 (585 updates): about two minutes a run on 2 cores. Its study is the five main
-    # schedules at the full budget, each at its own peak from the validation split, 3 final seeds. The
-    # grid (0.1 to 1.6) may extend 3 steps, down to 0.0125: without warmup the best peak can sit far
-    # below the peak that one-cycle and warmup + cosine tolerate.
+    # batches of 256 (585 updates). Its study is the five main schedules at the full budget, each at its
+    # own peak from the validation split, 3 final seeds. The grid (0.1 to 1.6) may extend 3 steps, down
+    # to 0.0125: without warmup the best peak can sit far below the peak that one-cycle and warmup +
+    # cosine tolerate.
     "cpu": Profile("cpu", train_per_class=None, test_per_class=None, network="cpu", widths=(24, 48, 96),
                    epochs=3, batch_size=256, peak_lr=0.4, budgets=(1.0,), grid_seeds=1, final_seeds=3,
                    study_schedules=SCHEDULE_NAMES, large_batch_factor=1),
