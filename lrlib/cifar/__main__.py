@@ -37,8 +37,9 @@ WAITING = 3  # the exit status of a shard whose study waits for other shards' ru
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                        help=f"smoke: a sweep in seconds; smoke_study: a study in seconds; quick: a run in about 20 s "
-                             f"on a CPU; cpu: all data, about 2 minutes a run on a CPU; full: all data, for a GPU "
+                        help=f"smoke: a sweep in seconds; smoke_study: a study in seconds; quick: one epoch of all "
+                             f"the data, 10-30 s a run on 2 CPU cores; cpu: three epochs, 40-120 s a run on 2 CPU "
+                             f"cores; full: all data, for a GPU "
                              f"(default: ${PROFILE_ENV}, else full on a GPU and quick on a CPU)")
     parser.add_argument("--data-dir", default=None,
                         help="image folder train/<class>/*, test/<class>/* (PNG or JPEG) instead of torchvision")
