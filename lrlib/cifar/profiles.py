@@ -75,13 +75,13 @@ PROFILES = {
     # peak_lr is the centre of the study's peak grid (0.0125 to 0.2), not a tuned value.
     "quick": Profile("quick", train_per_class=None, test_per_class=None, network="cpu", widths=(16, 32, 64),
                      epochs=1, batch_size=64, peak_lr=0.05, grid_seeds=1),
-    # A CPU's longer profile: all 50,000 training images, the cpu network 1.5x wider, three epochs of
-    # batches of 256 (585 updates). Its study is the five main schedules at the full budget, each at its
-    # own peak from the validation split, 3 final seeds. The grid (0.1 to 1.6) may extend 3 steps, down
-    # to 0.0125: without warmup the best peak can sit far below the peak that one-cycle and warmup +
-    # cosine tolerate.
+    # A CPU's longer profile: all 50,000 training images, the cpu network 1.5x wider, four epochs of
+    # batches of 256 (780 updates; 700 in a study). Its study is the five main schedules at the full
+    # budget, each at its own peak from the validation split, 3 final seeds. The grid (0.1 to 1.6) may
+    # extend 3 steps, down to 0.0125: without warmup the best peak can sit far below the peak that
+    # one-cycle and warmup + cosine tolerate.
     "cpu": Profile("cpu", train_per_class=None, test_per_class=None, network="cpu", widths=(24, 48, 96),
-                   epochs=3, batch_size=256, peak_lr=0.4, budgets=(1.0,), grid_seeds=1, final_seeds=3,
+                   epochs=4, batch_size=256, peak_lr=0.4, budgets=(1.0,), grid_seeds=1, final_seeds=3,
                    study_schedules=SCHEDULE_NAMES, large_batch_factor=1),
     # All of CIFAR-10 and airbench94's widths, 10 epochs of batch 512, for a GPU. Its peak lr is the
     # centre of the study's grid (0.4 to 6.4), which the study searches per schedule on the validation
