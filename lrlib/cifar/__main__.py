@@ -38,8 +38,8 @@ WAITING = 3  # the exit status of a shard whose study waits for other shards' ru
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
                         help=f"smoke: a sweep in seconds; smoke_study: a study in seconds; quick: one epoch of all "
-                             f"the data, 10-30 s a run on 2 CPU cores; cpu: three epochs, 40-120 s a run on 2 CPU "
-                             f"cores; full: all data, for a GPU "
+                             f"the data, about 10 s a run on 2 AVX-512 CPU cores; cpu: four epochs, about a minute "
+                             f"a run there; full: all data, for a GPU "
                              f"(default: ${PROFILE_ENV}, else full on a GPU and quick on a CPU)")
     parser.add_argument("--data-dir", default=None,
                         help="image folder train/<class>/*, test/<class>/* (PNG or JPEG) instead of torchvision")
