@@ -39,8 +39,13 @@ def read_results(path) -> list:
 
 
 def write_results(path, records: list) -> None:
-    """Replace ``path`` atomically by a results file holding ``records`` (ValueError for NaN or inf)."""
-    text = json.dumps(dict(format=RESULTS_FORMAT, runs=records), indent=1, allow_nan=False)  # strict JSON
+    """Replace ``path`` atomically by a results file holding ``records`` (ValueError for NaN or inf).
+
+    The file is one JSON object, ``{"format": ..., "runs": [...]}``, written one run per line without
+    spaces: compact, and a diff of two versions shows which runs changed.
+    """
+    runs = ",\n".join(json.dumps(record, separators=(",", ":"), allow_nan=False) for record in records)  # strict
+    text = f'{{"format": {json.dumps(RESULTS_FORMAT)}, "runs": [\n{runs}\n]}}\n'
     atomic_write(Path(path), lambda f: f.write(text.encode()))
 
 
